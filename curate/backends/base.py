@@ -1,0 +1,67 @@
+"""The generation backend interface: n completions per prompt, in input order."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import ClassVar, Sequence
+
+from ..records import Messages
+from ..registry import Registry
+
+
+@dataclass
+class GenParams:
+    """Sampling parameters; recorded in every run's config."""
+
+    n: int = 4
+    temperature: float = 0.8
+    top_p: float = 0.95
+    max_tokens: int = 256
+    seed: int = 0
+    stop: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Completion:
+    """One sampled answer."""
+
+    text: str
+    finish_reason: str  # "stop", "length", or "skipped: <why>" (e.g. prompt longer than the context)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Backend:
+    """Base class: subclasses implement `generate`."""
+
+    name: ClassVar[str]
+
+    def __init__(self, model: str, **options):
+        self.model = model
+        self.options = options
+
+    def generate(self, prompts: Sequence[Messages], params: GenParams) -> list[list[Completion]]:
+        """Return `params.n` completions for each prompt, in input order."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release engines, threads or sessions."""
+
+
+BACKENDS: Registry[type[Backend]] = Registry("backend")
+
+
+def get_backend(name: str, model: str, **options) -> Backend:
+    """Construct a registered backend by name (importing its module on first use)."""
+    _import_builtin(name)
+    return BACKENDS.get(name)(model, **options)
+
+
+def _import_builtin(name: str) -> None:
+    # Heavy engines (vLLM, torch) load only when their backend is asked for.
+    import importlib
+    modules = {"vllm": "vllm_backend", "hf": "hf_backend", "openai": "openai_backend"}
+    if name in modules and name not in BACKENDS:
+        importlib.import_module(f"{__package__}.{modules[name]}")

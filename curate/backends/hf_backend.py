@@ -1,0 +1,65 @@
+"""transformers `generate`: for machines without vLLM and for fast unit tests on tiny models."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..records import Messages
+from .base import BACKENDS, Backend, Completion, GenParams
+from .chat import context_limit, render_prompt_ids, request_seed
+
+
+@BACKENDS.register("hf")
+class HFBackend(Backend):
+    """Samples with `model.generate`, one prompt at a time (n sequences each)."""
+
+    name = "hf"
+
+    def __init__(self, model: str, dtype: str = "float32", **options):
+        super().__init__(model, **options)
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from ..models import resolve_model
+        path = resolve_model(model)
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.lm = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+        self.lm.eval()
+        self.max_len = options.get("max_model_len") or context_limit(self.lm.config) or 2048
+
+    def generate(self, prompts: Sequence[Messages], params: GenParams) -> list[list[Completion]]:
+        import torch
+        results = []
+        eos = self.tokenizer.eos_token_id
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else eos
+        for messages in prompts:
+            ids = render_prompt_ids(self.tokenizer, messages)
+            if len(ids) >= self.max_len:
+                why = f"skipped: prompt has {len(ids)} tokens, model context is {self.max_len}"
+                results.append([Completion("", why, len(ids), 0) for _ in range(params.n)])
+                continue
+            torch.manual_seed(request_seed(params.seed, messages))
+            budget = min(params.max_tokens, self.max_len - len(ids))
+            with torch.no_grad():
+                out = self.lm.generate(
+                    torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                    do_sample=params.temperature > 0, temperature=params.temperature or None,
+                    top_p=params.top_p if params.temperature > 0 else None,
+                    max_new_tokens=budget, num_return_sequences=params.n, pad_token_id=pad,
+                    eos_token_id=eos)
+            results.append([self._completion(seq[len(ids):].tolist(), len(ids), budget, eos, params.stop)
+                            for seq in out])
+        return results
+
+    def _completion(self, new_ids: list[int], n_prompt: int, budget: int, eos, stop: list[str]) -> Completion:
+        pad = self.tokenizer.pad_token_id
+        ended = eos is not None and eos in new_ids
+        if ended:
+            new_ids = new_ids[:new_ids.index(eos)]
+        if pad is not None and pad != eos:
+            new_ids = [t for t in new_ids if t != pad]
+        text = self.tokenizer.decode(new_ids, skip_special_tokens=True)
+        for s in stop:
+            if s in text:
+                text, ended = text[:text.index(s)], True
+        reason = "stop" if ended or len(new_ids) < budget else "length"
+        return Completion(text, reason, n_prompt, len(new_ids))

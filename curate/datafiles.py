@@ -1,0 +1,129 @@
+"""Reading and writing row files (JSONL, JSON, CSV, Parquet) with errors that name file, line and field."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from .errors import InputError
+
+Row = dict[str, Any]
+
+
+def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, Row]]:
+    """Yield (line_or_row_number, row) from a JSONL/JSON/CSV/Parquet file; malformed lines raise InputError."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file does not exist", path=str(path))
+    suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
+    if suffix in (".jsonl", ".jsonl.gz", ".ndjson"):
+        yield from _iter_jsonl(path)
+    elif suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict):
+            data = data.get("rows") or data.get("data") or [data]
+        for i, row in enumerate(data, 1):
+            if not isinstance(row, dict):
+                raise InputError(f"item is {type(row).__name__}, expected an object", path=str(path), line=i)
+            yield i, row
+    elif suffix == ".csv":
+        import pandas as pd
+        frame = pd.read_csv(path, keep_default_na=False)
+        for i, row in enumerate(frame.to_dict("records"), 2):  # line 1 is the header
+            yield i, row
+    elif suffix == ".parquet" or path.is_dir():
+        for i, row in enumerate(read_parquet(path), 1):
+            yield i, row
+    else:
+        raise InputError("unknown file type (use .jsonl, .json, .csv or .parquet)", path=str(path))
+
+
+def _iter_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
+    import gzip
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise InputError(f"invalid UTF-8 ({e.reason} at byte {e.start})", path=str(path), line=lineno)
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise InputError(f"malformed JSON: {e.msg} (column {e.colno})", path=str(path), line=lineno)
+            if not isinstance(row, dict):
+                raise InputError(f"line is a JSON {type(row).__name__}, expected an object",
+                                 path=str(path), line=lineno)
+            yield lineno, row
+
+
+def read_rows(path: str | os.PathLike) -> list[Row]:
+    """All rows of a file (see iter_rows)."""
+    return [row for _, row in iter_rows(path)]
+
+
+def read_parquet(path: str | os.PathLike) -> list[Row]:
+    """Rows of a Parquet file, or of every *.parquet shard in a folder, in name order."""
+    import pyarrow.parquet as pq
+    path = Path(path)
+    files = sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    rows: list[Row] = []
+    for f in files:
+        try:
+            rows.extend(pq.read_table(f).to_pylist())
+        except Exception as e:  # pyarrow raises several types for a damaged file
+            raise InputError(f"cannot read Parquet: {e}", path=str(f)) from e
+    return rows
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_with(path: str | os.PathLike, writer: Callable[[str], None]) -> None:
+    """Let `writer(tmp_path)` produce the file, then rename it over `path` (never a half file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_parquet(path: str | os.PathLike, rows: list[Row]) -> None:
+    """Write rows to Parquet atomically; an empty list writes an empty file with no columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = pa.Table.from_pylist(rows) if rows else pa.table({})
+    atomic_write_with(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def write_jsonl(path: str | os.PathLike, rows: Iterable[Row]) -> None:
+    """Write rows as JSON lines atomically."""
+    data = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows)
+    atomic_write_bytes(path, data.encode("utf-8"))
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write pretty JSON atomically."""
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, ensure_ascii=False, default=str) + "\n").encode())

@@ -1,0 +1,99 @@
+"""Loading prompt files into prompt rows, with errors (or quarantine) that name file, line and field."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .datafiles import iter_rows
+from .errors import InputError
+from .records import make_prompt_row
+
+# Accepted names for the prompt text, in order of preference.
+_TEXT_FIELDS = ("prompt", "instruction", "goal", "question", "text")
+
+
+def _prompt_from_row(row: dict, path: str, line: int, text_field: str | None) -> dict:
+    fields = (text_field,) if text_field else _TEXT_FIELDS
+    field = next((f for f in fields if f in row), None)
+    if field is None:
+        raise InputError(f"missing; expected one of {', '.join(fields)} (found: {', '.join(row) or 'nothing'})",
+                         path=path, line=line, field=fields[0])
+    value = row[field]
+    if isinstance(value, list):
+        if not value or not all(isinstance(m, dict) and "role" in m and "content" in m for m in value):
+            raise InputError("chat messages must be a non-empty list of {role, content}",
+                             path=path, line=line, field=field)
+        if not any(str(m["content"]).strip() for m in value):
+            raise InputError("prompt is empty", path=path, line=line, field=field)
+    elif isinstance(value, str):
+        if not value.strip():
+            raise InputError("prompt is empty", path=path, line=line, field=field)
+    else:
+        raise InputError(f"must be a string or chat messages, got {type(value).__name__}",
+                         path=path, line=line, field=field)
+    ids = row.get("instruction_id_list") or []
+    kwargs = row.get("kwargs") or [{} for _ in ids]
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise InputError("must be a list of instruction ids", path=path, line=line, field="instruction_id_list")
+    if not isinstance(kwargs, list) or len(kwargs) != len(ids) or not all(isinstance(k, dict) for k in kwargs):
+        raise InputError(f"must be a list of {len(ids)} objects, one per instruction",
+                         path=path, line=line, field="kwargs")
+    extra = {k: v for k, v in row.items()
+             if k not in {field, "instruction_id_list", "kwargs", "category", "source", "prompt_id"}}
+    out = make_prompt_row(value, instruction_id_list=ids, kwargs=kwargs,
+                          category=str(row.get("category", "") or ""),
+                          source=str(row.get("source", "") or os.path.basename(path)), **_plain(extra))
+    return out
+
+
+def _plain(extra: dict[str, Any]) -> dict[str, Any]:
+    # Keep simple provenance columns (e.g. IFEval's `key`) so outputs can be matched back.
+    return {k: v for k, v in extra.items() if isinstance(v, (str, int, float, bool))}
+
+
+def load_prompts(path: str | os.PathLike, *, text_field: str | None = None,
+                 quarantine: bool = False) -> tuple[list[dict], list[dict]]:
+    """Read a prompts file; return (prompt rows, quarantined rows).
+
+    Without `quarantine`, the first bad row raises InputError (file, line, field). With it, bad rows are
+    returned as {"line", "row", "drop_reason"} and the rest load. Duplicate prompts keep their first row.
+    """
+    rows, bad, seen = [], [], set()
+    path = str(path)
+    for line, raw in _iter_rows_or_quarantine(path, quarantine, bad):
+        try:
+            row = _prompt_from_row(raw, path, line, text_field)
+        except InputError as e:
+            if not quarantine:
+                raise
+            bad.append({"line": line, "row": raw, "drop_reason": f"load: {e}"})
+            continue
+        if row["prompt_id"] in seen:
+            bad.append({"line": line, "row": raw, "drop_reason": f"load: duplicate of an earlier prompt ({row['prompt_id']})"})
+            continue
+        seen.add(row["prompt_id"])
+        rows.append(row)
+    if not rows and not bad:
+        raise InputError("no prompts found", path=path)
+    return rows, bad
+
+
+def _iter_rows_or_quarantine(path: str, quarantine: bool, bad: list[dict]):
+    """iter_rows, but in quarantine mode a malformed JSONL line is recorded and skipped."""
+    if not quarantine or not path.endswith((".jsonl", ".ndjson")):
+        yield from iter_rows(path)
+        return
+    import json
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+                if not isinstance(row, dict):
+                    raise ValueError(f"line is a JSON {type(row).__name__}, expected an object")
+            except (UnicodeDecodeError, ValueError) as e:
+                bad.append({"line": lineno, "row": {"raw": raw.decode("utf-8", "replace")[:2000]},
+                            "drop_reason": f"load: {path}:{lineno}: {e}"})
+                continue
+            yield lineno, row
