@@ -1,0 +1,62 @@
+"""Filters: each answers one question about one row and says why it drops it.
+
+A pipeline is a plain list of filters; `apply_filters` keeps the funnel counts (rows in, dropped per
+filter, rows out) so no row disappears without a recorded reason.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Iterable
+
+from .registry import Registry
+
+
+class Filter:
+    """Base class: `reject(row)` returns a reason to drop the row, or None to keep it."""
+
+    name: ClassVar[str]
+
+    def __init__(self, **options: Any):
+        self.options = options
+
+    def reject(self, row: dict) -> str | None:
+        raise NotImplementedError
+
+    def reject_batch(self, rows: list[dict]) -> list[str | None]:
+        """Batched form; filters with a model override this to score many rows at once."""
+        return [self.reject(r) for r in rows]
+
+
+FILTERS: Registry[type[Filter]] = Registry("filter")
+
+
+@dataclass
+class Funnel:
+    """Counts through a filter pipeline."""
+
+    rows_in: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    rows_out: int = 0
+
+    def to_dict(self) -> dict:
+        return {"rows_in": self.rows_in, "dropped": dict(self.dropped), "rows_out": self.rows_out}
+
+
+def apply_filters(rows: Iterable[dict], filters: list[Filter]) -> tuple[list[dict], list[dict], Funnel]:
+    """Run filters in order; return (kept, dropped with `drop_reason`, funnel). First rejection wins."""
+    kept = list(rows)
+    funnel = Funnel(rows_in=len(kept))
+    dropped: list[dict] = []
+    for f in filters:
+        reasons = f.reject_batch(kept)
+        survivors = []
+        for row, reason in zip(kept, reasons):
+            if reason is None:
+                survivors.append(row)
+            else:
+                dropped.append({**row, "drop_reason": f"{f.name}: {reason}"})
+                funnel.dropped[f.name] += 1
+        kept = survivors
+    funnel.rows_out = len(kept)
+    return kept, dropped, funnel
