@@ -35,5 +35,5 @@ def combined_score(row: dict, weights: dict[str, float]) -> float:
     scores = row.get("scores") or {}
     missing = [n for n in weights if n not in scores or scores[n] is None]
     if missing:
-        raise KeyError(f"candidate {row.get('candidate_id')} has no score {missing}; scored: {list(scores)}")
+        raise ValueError(f"candidate {row.get('candidate_id')} has no score {missing}; scored: {list(scores)}")
     return sum(w * float(scores[n]) for n, w in weights.items())
