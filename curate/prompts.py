@@ -31,8 +31,10 @@ def _prompt_from_row(row: dict, path: str, line: int, text_field: str | None) ->
     else:
         raise InputError(f"must be a string or chat messages, got {type(value).__name__}",
                          path=path, line=line, field=field)
-    ids = row.get("instruction_id_list") or []
-    kwargs = row.get("kwargs") or [{} for _ in ids]
+    ids = row.get("instruction_id_list")
+    ids = [] if ids is None else ids
+    kwargs = row.get("kwargs")
+    kwargs = [{} for _ in ids] if kwargs is None else kwargs
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
         raise InputError("must be a list of instruction ids", path=path, line=line, field="instruction_id_list")
     if not isinstance(kwargs, list) or len(kwargs) != len(ids) or not all(isinstance(k, dict) for k in kwargs):

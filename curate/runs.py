@@ -75,15 +75,20 @@ class RunFolder:
         Without `out`, an unfinished folder of the same kind and hash under the runs root is resumed,
         otherwise a new `runs/<kind>/<utc-time>-<hash>` is made.
         """
+        config = {**config, "kind": kind}
         h = config_hash(config)
         if out is not None:
             path = Path(out)
         else:
             base = runs_root() / kind
-            unfinished = sorted(p for p in base.glob(f"*-{h}") if not (p / "DONE").exists()) \
+            unfinished = sorted(p for p in base.glob(f"*-{h}*") if not (p / "DONE").exists()) \
                 if base.exists() else []
             stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             path = unfinished[-1] if unfinished else base / f"{stamp}-{h}"
+            k = 1
+            while not unfinished and path.exists():  # a finished run from the same second
+                k += 1
+                path = base / f"{stamp}-{h}-{k}"
         run = cls(path)
         existing = run.read_config()
         if existing is not None and existing.get("config_hash") != h:
@@ -92,7 +97,7 @@ class RunFolder:
                 "use a new --out folder or delete this one")
         path.mkdir(parents=True, exist_ok=True)
         if existing is None:
-            run.write_config({**config, "kind": kind})
+            run.write_config(config)
         return run
 
     # -- files -------------------------------------------------------------------------------
