@@ -31,6 +31,17 @@ class Filter:
 FILTERS: Registry[type[Filter]] = Registry("filter")
 
 
+class Rejection(str):
+    """A drop reason that also carries extra columns for the dropped row (e.g. `duplicate_of`)."""
+
+    fields: dict
+
+    def __new__(cls, reason: str, **fields: Any) -> "Rejection":
+        obj = super().__new__(cls, reason)
+        obj.fields = fields
+        return obj
+
+
 @dataclass
 class Funnel:
     """Counts through a filter pipeline."""
@@ -49,13 +60,15 @@ def apply_filters(rows: Iterable[dict], filters: list[Filter]) -> tuple[list[dic
     funnel = Funnel(rows_in=len(kept))
     dropped: list[dict] = []
     for f in filters:
+        funnel.dropped.setdefault(f.name, 0)  # every filter appears in the funnel, in order, even at 0
         reasons = f.reject_batch(kept)
         survivors = []
         for row, reason in zip(kept, reasons):
             if reason is None:
                 survivors.append(row)
             else:
-                dropped.append({**row, "drop_reason": f"{f.name}: {reason}"})
+                extra = getattr(reason, "fields", {})
+                dropped.append({**row, **extra, "drop_reason": f"{f.name}: {reason}"})
                 funnel.dropped[f.name] += 1
         kept = survivors
     funnel.rows_out = len(kept)
