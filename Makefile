@@ -28,8 +28,9 @@ $(VENV)/.installed: pyproject.toml Makefile
 demo: install
 	$(BIN)/alignsmith demo
 
-test: install
-	$(BIN)/python -m pytest -q -m "not gpu" --timeout=1800
+test: install browser
+	$(BIN)/alignsmith models --prepare
+	$(BIN)/python -m pytest -q -m "not gpu" --timeout=1800 --durations=25
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not gpu and not browser"
@@ -37,8 +38,9 @@ test-fast: install
 dashboard: install
 	$(BIN)/alignsmith dashboard
 
+# Debian's Chromium drives the dashboard's browser tests (they skip when it is absent).
 browser:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "warning: chromium not installed; browser tests will skip"
 
 clean:
 	rm -rf runs .pytest_cache
