@@ -1,0 +1,68 @@
+"""Running the configured scorers on candidates before pairing (reusing scores already on the rows)."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+from typing import Any
+
+from .scoring import SCORERS, Scorer, apply_scorers
+
+# Modules that register built-in scorers, imported on first use so heavy ones (torch) load lazily.
+# Several names are tried for scorers written in other modules; missing modules are skipped.
+SCORER_MODULES = {
+    "reward_model": ["alignsmith.curate.reward_scorer"],
+    "judge": ["alignsmith.curate.judge"],
+    "verifiers": ["alignsmith.curate.verifiers", "alignsmith.curate.verifier_scorer",
+                  "alignsmith.curate.verifiers.scorer"],
+    "safety": ["alignsmith.curate.safety", "alignsmith.curate.safety_scorer", "alignsmith.curate.harm"],
+}
+
+
+def make_scorer(name: str, options: dict | None = None) -> Scorer:
+    """Construct the scorer registered as `name` (importing its module first); `weight` is not passed on."""
+    if name not in SCORERS:
+        for module in SCORER_MODULES.get(name, []):
+            if _module_exists(module):
+                importlib.import_module(module)
+            if name in SCORERS:
+                break
+    options = {k: v for k, v in (options or {}).items() if k != "weight"}
+    return SCORERS.get(name)(**options)
+
+
+def _module_exists(dotted: str) -> bool:
+    try:
+        return importlib.util.find_spec(dotted) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+def score_candidates(rows: list[dict], config: Any, scorer_objects: dict[str, Scorer]) -> tuple[list[dict], dict]:
+    """Write `scores[name]` for each configured scorer onto `rows` (in place).
+
+    A scorer runs only on rows that lack a finite score of its name, unless `config.rescore`; so a
+    curate run's scores are reused and a rerun after adding a scorer pays only for the new one.
+    Returns (raw judge records, judge statistics) gathered from scorers that keep them.
+    """
+    judgements: list[dict] = []
+    judge_stats: dict = {}
+    names = list(dict.fromkeys([*config.scorers, *scorer_objects]))
+    for name in names:
+        todo = rows if config.rescore else [r for r in rows if not _has_score(r, name)]
+        if not todo:
+            continue
+        scorer = scorer_objects.get(name) or make_scorer(name, config.scorers.get(name))
+        apply_scorers(todo, {name: scorer})
+        judgements += list(getattr(scorer, "judgements", []) or [])
+        if getattr(scorer, "stats", None):
+            judge_stats[name] = dict(scorer.stats)
+    return judgements, judge_stats
+
+
+def _has_score(row: dict, name: str) -> bool:
+    value = (row.get("scores") or {}).get(name)
+    try:
+        return value is not None and math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
