@@ -1,1 +1,16 @@
-"""alignsmith."""
+"""IFEval-compatible instruction verifiers, shared by curation (scorer, filter) and evaluation.
+
+    from alignsmith.curate.verifiers import verify, VERIFIERS, VerifierError
+    verify(["punctuation:no_comma"], [{}], "no commas here")  # -> [True]
+
+Each of IFEval's 25 instruction types is a `Verifier` registered in `VERIFIERS` under its instruction
+id; the family modules below register themselves on import.
+"""
+from . import case, content, format, keywords, language, length, startend  # noqa: F401  (registration)
+from .api import MODES, constraint_report, loose_variants, verify
+from .base import VERIFIERS, Verifier, VerifierError, build_verifier
+from .text import PunktDataMissingError
+from . import curation  # noqa: F401,E402  (registers the "verifiers" scorer and "constraints" filter)
+
+__all__ = ["verify", "VERIFIERS", "VerifierError", "Verifier", "build_verifier", "constraint_report",
+           "loose_variants", "MODES", "PunktDataMissingError"]
