@@ -60,7 +60,8 @@ class ConstraintFilter(Filter):
         if isinstance(require, str):
             require = [require]
         for instruction_id in require:
-            VERIFIERS.get(instruction_id) if instruction_id in VERIFIERS else _unknown(instruction_id)
+            if instruction_id not in VERIFIERS:
+                _unknown(instruction_id)
         self.require = set(require)
 
     def reject(self, row: dict) -> str | None:
