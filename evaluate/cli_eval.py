@@ -12,3 +12,11 @@ def register(sub) -> None:
 
 
 _EVAL_COMMANDS: list = []
+
+from .ifeval_files import add_ifeval  # noqa: E402  (light module; scoring imports are lazy)
+
+_EVAL_COMMANDS.append(add_ifeval)
+
+from .cli_eval_run import add_run  # noqa: E402  (light module; the runner is imported when it runs)
+
+_EVAL_COMMANDS.append(add_run)
