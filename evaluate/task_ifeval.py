@@ -1,0 +1,95 @@
+"""Instruction-following tasks scored by the shared IFEval verifiers: `ifeval` and `constraints`.
+
+Per item: `prompt_strict` / `prompt_loose` (1 when every instruction is followed) and `inst_strict` /
+`inst_loose` (share of the item's instructions followed). The instruction-level metrics are weighted by
+`n_instructions`, which makes them IFEval's instruction-level accuracy (followed / total instructions).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from alignsmith.curate.datafiles import iter_rows
+from alignsmith.curate.errors import InputError
+from alignsmith.curate.records import as_messages, clean_kwargs, user_text
+
+from .tasks import TASKS, EvalItem, EvalSample, MetricSpec, Task, data_path
+
+IFEVAL_DEFAULT = "ifeval/input_data.jsonl"
+
+_IF_METRICS = (
+    MetricSpec("prompt_strict", True, description="all instructions followed (strict)"),
+    MetricSpec("prompt_loose", True, description="all instructions followed (loose)"),
+    MetricSpec("inst_strict", True, weight="n_instructions", description="instructions followed (strict)"),
+    MetricSpec("inst_loose", True, weight="n_instructions", description="instructions followed (loose)"),
+)
+
+
+def _verify(instruction_ids: list[str], kwargs: list[dict], response: str, prompt: str, mode: str) -> list[bool]:
+    from alignsmith.curate.verifiers import verify  # the shared verifiers (curate)
+    return list(verify(instruction_ids, kwargs, response, prompt=prompt, mode=mode))
+
+
+class _VerifiedTask(Task):
+    """Scores items that carry `instruction_id_list` + `kwargs` with the shared verifiers."""
+
+    metrics = _IF_METRICS
+    primary = "inst_loose"
+    default_max_tokens = 512
+
+    def score(self, sample: EvalSample) -> dict[str, float | None]:
+        ids = list(sample.item.info["instruction_id_list"])
+        kwargs = [clean_kwargs(k) for k in sample.item.info["kwargs"]]
+        text = user_text(sample.item.prompt)
+        strict = _verify(ids, kwargs, sample.response, text, "strict")
+        loose = _verify(ids, kwargs, sample.response, text, "loose")
+        n = len(ids)
+        return {"prompt_strict": float(all(strict)), "prompt_loose": float(all(loose)),
+                "inst_strict": sum(strict) / n if n else None, "inst_loose": sum(loose) / n if n else None,
+                "n_instructions": float(n)}
+
+
+def _verified_item(item_id: str, prompt: Any, ids: Any, kwargs: Any, where: str, subset: str = "") -> EvalItem:
+    if not isinstance(ids, list) or not ids:
+        raise InputError(f"{where}: needs a non-empty instruction_id_list", field="instruction_id_list")
+    kwargs = list(kwargs) if kwargs is not None else [{} for _ in ids]
+    if len(kwargs) != len(ids):
+        raise InputError(f"{where}: {len(ids)} instructions but {len(kwargs)} kwargs", field="kwargs")
+    return EvalItem(item_id, as_messages(prompt), {"instruction_id_list": ids, "kwargs": kwargs}, subset)
+
+
+@TASKS.register("ifeval")
+class IFEvalTask(_VerifiedTask):
+    """IFEval (541 prompts) from a local input_data.jsonl: option `path` (default under $ALIGNSMITH_DATA)."""
+
+    name = "ifeval"
+    version = "1"
+
+    def items(self) -> list[EvalItem]:
+        path = data_path(self.options.get("path"), IFEVAL_DEFAULT, "IFEval input data")
+        items = []
+        for line, row in iter_rows(path):
+            if "prompt" not in row:
+                raise InputError("missing field", path=str(path), line=line, field="prompt")
+            key = row.get("key", line)
+            items.append(_verified_item(str(key), row["prompt"], row.get("instruction_id_list"),
+                                        row.get("kwargs"), f"{path}:{line}"))
+        return items
+
+
+@TASKS.register("constraints")
+class ConstraintsTask(_VerifiedTask):
+    """The built-in held-out prompts with verifiable constraints (`alignsmith.curate.demo_prompts`)."""
+
+    name = "constraints"
+    version = "1"
+
+    def items(self) -> list[EvalItem]:
+        from alignsmith.curate.demo_prompts import load_demo_prompts
+        split = self.options.get("split", "eval")
+        items = []
+        for i, row in enumerate(load_demo_prompts(split=split)):
+            if not row.get("instruction_id_list"):
+                continue  # a demo prompt without constraints has nothing to verify
+            items.append(_verified_item(row["prompt_id"], row["prompt"], list(row["instruction_id_list"]),
+                                        row.get("kwargs"), f"demo prompt {i} ({split})", row.get("category", "")))
+        return items

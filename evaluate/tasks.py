@@ -1,0 +1,152 @@
+"""Eval tasks: a small base class and a registry keyed by name (`ifeval`, `constraints`, `safety`, `winrate`).
+
+A task lists its items, scores one response per item into named per-item values, and says how each
+named value aggregates into a run metric (mean, or a weighted mean) and whether higher is better.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+from alignsmith.curate.records import Messages, prompt_id
+from alignsmith.curate.registry import Registry
+from alignsmith.curate.runs import metric
+
+from .stats import bootstrap_mean_ci, weighted_mean
+
+DEFAULT_DATA_DIR = Path("..") / "shared" / "data"
+
+
+def data_root() -> Path:
+    """Where public eval data lives: $ALIGNSMITH_DATA, else ../shared/data relative to the working dir."""
+    return Path(os.environ.get("ALIGNSMITH_DATA") or DEFAULT_DATA_DIR)
+
+
+def data_path(option: str | os.PathLike | None, default_relative: str, what: str) -> Path:
+    """The user's path if given, else the default under data_root(); a missing file names both."""
+    path = Path(option) if option else data_root() / default_relative
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{what} not found at {path}; pass the path as a task option (eval run --set TASK.OPTION=PATH) or set $ALIGNSMITH_DATA to the folder "
+            f"that holds {default_relative}")
+    return path
+
+
+@dataclass
+class EvalItem:
+    """One thing to answer: a stable id within the task, the chat prompt, and task-specific fields."""
+
+    item_id: str
+    prompt: Messages
+    info: dict[str, Any] = field(default_factory=dict)
+    subset: str = ""
+
+    @property
+    def prompt_id(self) -> str:
+        return prompt_id(self.prompt)
+
+
+@dataclass
+class EvalSample:
+    """An item with the response being scored."""
+
+    item: EvalItem
+    response: str
+    finish_reason: str = "stop"
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """How one per-item value aggregates: a (weighted) mean, and which direction is better."""
+
+    name: str
+    higher_is_better: bool
+    weight: str | None = None       # per-item column holding the weight (e.g. instructions per prompt)
+    description: str = ""
+
+
+class Task:
+    """Base class. Subclasses set name/version/metrics and implement `items` and `score`."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    metrics: ClassVar[tuple[MetricSpec, ...]]
+    primary: ClassVar[str]          # per-item value used for head-to-head comparisons (leaderboard)
+    default_max_tokens: ClassVar[int] = 256
+
+    def __init__(self, **options: Any):
+        self.options = options
+
+    def items(self) -> list[EvalItem]:
+        """All items of the task, in a fixed order (slices take a prefix)."""
+        raise NotImplementedError
+
+    def score(self, sample: EvalSample) -> dict[str, float | None]:
+        """Per-item values by metric name (None where a metric does not apply to this item)."""
+        raise NotImplementedError
+
+    def score_batch(self, samples: Sequence[EvalSample]) -> list[dict[str, float | None]]:
+        """Score many samples; override when a scorer is faster in batches (classifiers, judges)."""
+        return [self.score(s) for s in samples]
+
+    def attach(self, *, model: str | None = None, backend: Any = None) -> None:
+        """Hook: the runner offers the evaluated model and its backend (judges may reuse them)."""
+
+    def settings(self) -> dict:
+        """Options that change results, recorded in the run's config."""
+        return {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in sorted(self.options.items())}
+
+    def aggregate(self, rows: Sequence[dict], *, seed: int = 0) -> dict[str, dict]:
+        """metrics.json entries `<task>/<metric>` from scored item rows (bootstrap 95% intervals)."""
+        out = {}
+        for spec in self.metrics:
+            values, weights = [], []
+            for row in rows:
+                v = row.get(spec.name)
+                if v is None or v != v:  # None or NaN: the metric does not apply to this item
+                    continue
+                values.append(float(v))
+                weights.append(float(row.get(spec.weight) or 0.0) if spec.weight else 1.0)
+            if not values:
+                out[f"{self.name}/{spec.name}"] = metric(None, higher_is_better=spec.higher_is_better, n=0)
+                continue
+            value = weighted_mean(values, weights)
+            ci = bootstrap_mean_ci(values, weights, seed=seed)
+            out[f"{self.name}/{spec.name}"] = metric(value, higher_is_better=spec.higher_is_better,
+                                                      n=len(values), ci=ci, weight=spec.weight)
+        return out
+
+
+TASKS: Registry[type[Task]] = Registry("eval task")
+
+# Built-in tasks live in their own modules and register on import; importing them lazily keeps
+# `alignsmith --help` fast and lets a task's optional dependencies stay optional.
+_BUILTIN_MODULES = {"ifeval": "task_ifeval", "constraints": "task_ifeval", "safety": "task_safety",
+                    "winrate": "task_winrate"}
+
+
+def load_builtin_tasks() -> None:
+    """Import every built-in task module so TASKS lists them all."""
+    for module in sorted(set(_BUILTIN_MODULES.values())):
+        importlib.import_module(f"{__package__}.{module}")
+
+
+def get_task(name: str, **options: Any) -> Task:
+    """Construct a task by name; unknown names raise with the closest known names."""
+    if name in _BUILTIN_MODULES and name not in TASKS:
+        importlib.import_module(f"{__package__}.{_BUILTIN_MODULES[name]}")
+    if name not in TASKS:
+        load_builtin_tasks()
+    return TASKS.get(name)(**options)
+
+
+def interleave(groups: Sequence[Sequence[EvalItem]]) -> list[EvalItem]:
+    """Round-robin over groups, so any prefix (a --limit slice) covers every group evenly."""
+    out: list[EvalItem] = []
+    longest = max((len(g) for g in groups), default=0)
+    for i in range(longest):
+        out.extend(g[i] for g in groups if i < len(g))
+    return out
