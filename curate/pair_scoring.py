@@ -13,8 +13,8 @@ from .scoring import SCORERS, Scorer, apply_scorers
 SCORER_MODULES = {
     "reward_model": ["alignsmith.curate.reward_scorer"],
     "judge": ["alignsmith.curate.judge"],
-    "verifiers": ["alignsmith.curate.verifiers", "alignsmith.curate.verifier_scorer",
-                  "alignsmith.curate.verifiers.scorer"],
+    "verifiers": ["alignsmith.curate.verifiers", "alignsmith.curate.verifiers.curation",
+                  "alignsmith.curate.verifier_scorer"],
     "safety": ["alignsmith.curate.safety", "alignsmith.curate.safety_scorer", "alignsmith.curate.harm"],
 }
 

@@ -18,6 +18,8 @@ COMMAND_MODULES = [
     "alignsmith.curate.cli_pairs",
     "alignsmith.evaluate.cli_eval",
     "alignsmith.evaluate.cli_results",
+    "alignsmith.train.cli_train",
+    "alignsmith.train.cli_runs",
     "alignsmith.train.cli_demo",
     "alignsmith.train.cli_dashboard",
 ]

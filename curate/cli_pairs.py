@@ -1,0 +1,81 @@
+"""`alignsmith pairs`: preference pairs, SFT rows and PPO prompts from curated candidates, with a card."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("pairs", help="build DPO pairs, SFT rows and PPO prompts from curated candidates",
+                       description="Score, rank and pair candidates; writes dpo/sft/prompts Parquet, every "
+                                   "dropped pair with its reason, and card.md/card.json in a run folder.")
+    p.add_argument("--input", required=True,
+                   help="a curate run folder (reads kept.parquet) or a Parquet/JSONL file of candidate rows")
+    p.add_argument("--config", help="pairs YAML (fields of PairsConfig); defaults run without one")
+    p.add_argument("--out", help="run folder to write (default: runs/pairs/<utc>-<hash>)")
+    p.add_argument("--strategy", help="pair strategy: best_vs_worst, best_vs_random_lower, all_above_margin")
+    p.add_argument("--min-margin", type=float, help="drop pairs whose score margin is smaller")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any config field, YAML value; dots reach nested keys "
+                        "(e.g. --set scorers.judge.mode=pointwise); repeatable")
+    p.add_argument("--push-to-hub", metavar="REPO_ID", help="also upload the outputs to this hub dataset repo")
+    p.set_defaults(func=run)
+
+
+def resolve_input(path: str) -> Path:
+    """The candidate file: `kept.parquet` inside a curate run folder, or the given file."""
+    from .errors import InputError
+    given = Path(path)
+    if given.is_dir():
+        kept = given / "kept.parquet"
+        if not kept.exists():
+            raise InputError("folder has no kept.parquet; pass a curate run folder or a candidates file",
+                             path=str(given))
+        if not (given / "DONE").exists():
+            raise InputError("curate run is unfinished (no DONE); finish or resume it first", path=str(given))
+        return kept
+    return given
+
+
+def load_config(path: str | None, overrides: list[str]) -> dict:
+    """The config mapping from YAML (a `pairs:` section or the whole file) plus KEY=VALUE overrides."""
+    import yaml
+
+    from .errors import InputError
+    data: dict = {}
+    if path:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise InputError("expected a mapping of config fields", path=path)
+        data = loaded.get("pairs", loaded) if isinstance(loaded.get("pairs"), dict) else loaded
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--set {item!r}: expected KEY=VALUE")
+        node = data
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(raw)
+    return data
+
+
+def run(args) -> int:
+    from .datafiles import read_rows
+    from .pairs import PairsConfig, build_pairs
+    from .pairs_export import push_to_hub, write_pairs_run
+    data = load_config(args.config, args.set)
+    if args.strategy:
+        data["strategy"] = args.strategy
+    if args.min_margin is not None:
+        data["min_margin"] = args.min_margin
+    config = PairsConfig.from_dict(data)
+    source = resolve_input(args.input)
+    result = build_pairs(read_rows(source), None, config)
+    run_folder = write_pairs_run(result, args.out, input_path=str(source))
+    s = result.stats
+    print(f"pairs: {s['candidates_in']} candidates for {s['prompts_in']} prompts -> {s['pairs_out']} pairs "
+          f"({len(result.dropped_pairs)} proposals dropped, reasons in card.md), {s['sft_rows']} SFT rows")
+    print(f"wrote {run_folder.path}/ (dpo.parquet, sft.parquet, prompts.parquet, card.md, card.json)")
+    if args.push_to_hub:
+        print(f"pushed to {push_to_hub(run_folder.path, args.push_to_hub)}")
+    return 0
