@@ -16,7 +16,10 @@ C = TypeVar("C")
 
 
 def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:
-    """Add `--field-name` for every dataclass field (default None, so only given flags override)."""
+    """Add `--field-name` for every dataclass field (default None, so only given flags override).
+
+    Help text comes from the field's `metadata["help"]`, followed by its default.
+    """
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if f.name in skip:
@@ -24,15 +27,32 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str,
         flag = "--" + f.name.replace("_", "-")
         kind = hints[f.name]
         origin = typing.get_origin(kind)
+        text = f.metadata.get("help", "")
+        default = f.default if f.default is not dataclasses.MISSING else (
+            f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        shown = f" (default: {default!r})" if default not in (None, "", [], {}) else ""
         if kind is bool:
-            parser.add_argument(flag, dest=f.name, default=None, action=argparse.BooleanOptionalAction)
-        elif origin in (list, typing.List):
+            parser.add_argument(flag, dest=f.name, default=None, action=argparse.BooleanOptionalAction,
+                                help=(text + shown).strip() or None)
+        elif origin in (list, typing.List) or kind is list:
             parser.add_argument(flag, dest=f.name, default=None, action="append",
-                                help="repeat for several values")
-        elif origin in (dict, typing.Dict):
-            parser.add_argument(flag, dest=f.name, default=None, type=json.loads, help="JSON object")
+                                help=(text or "repeat for several values") + shown)
+        elif origin in (dict, typing.Dict) or kind is dict:
+            parser.add_argument(flag, dest=f.name, default=None, type=_json_object,
+                                help=(text or "JSON object") + shown)
         else:
-            parser.add_argument(flag, dest=f.name, default=None, type=kind if kind in (int, float) else str)
+            parser.add_argument(flag, dest=f.name, default=None, type=kind if kind in (int, float) else str,
+                                help=(text + shown).strip() or None)
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({e.msg} at column {e.colno}): {text!r}")
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object like '{{\"key\": 1}}', got {text!r}")
+    return value
 
 
 def load_config(cls: type[C], path: str | None = None, overrides: dict[str, Any] | None = None) -> C:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import ClassVar, Sequence
+from typing import ClassVar, Iterable, Iterator, Sequence
 
 from ..records import Messages
 from ..registry import Registry
@@ -42,9 +42,29 @@ class Backend:
         self.model = model
         self.options = options
 
+    # How many prompts the default `stream` hands to `generate` at a time.
+    stream_chunk: ClassVar[int] = 16
+
     def generate(self, prompts: Sequence[Messages], params: GenParams) -> list[list[Completion]]:
         """Return `params.n` completions for each prompt, in input order."""
         raise NotImplementedError
+
+    def stream(self, prompts: Iterable[Messages], params: GenParams) -> Iterator[tuple[int, list[Completion]]]:
+        """Yield `(input index, completions)` as prompts finish, in any order.
+
+        The prompts iterable is read lazily, so callers can feed millions of prompts without holding them
+        all in the engine. The default calls `generate` on consecutive chunks; engines that can keep a
+        batch full across chunk boundaries (vLLM, HTTP) override it.
+        """
+        chunk: list[Messages] = []
+        start = 0
+        for messages in prompts:
+            chunk.append(messages)
+            if len(chunk) >= self.stream_chunk:
+                yield from enumerate(self.generate(chunk, params), start)
+                start, chunk = start + len(chunk), []
+        if chunk:
+            yield from enumerate(self.generate(chunk, params), start)
 
     def close(self) -> None:
         """Release engines, threads or sessions."""

@@ -13,6 +13,7 @@ class HFBackend(Backend):
     """Samples with `model.generate`, one prompt at a time (n sequences each)."""
 
     name = "hf"
+    stream_chunk = 1  # prompts are sampled one by one anyway; report each as soon as it is done
 
     def __init__(self, model: str, dtype: str = "float32", **options):
         super().__init__(model, **options)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ..records import Messages
 from .base import BACKENDS, Backend, Completion, GenParams
@@ -29,7 +29,11 @@ def _on_cpu() -> bool:
 
 @BACKENDS.register("vllm")
 class VLLMBackend(Backend):
-    """Batches every prompt into one `LLM.generate` call, with per-prompt seeds."""
+    """One engine kept busy across shards: requests are added as others finish, with per-prompt seeds.
+
+    options: max_model_len (2048), dtype (bfloat16), max_inflight (prompts queued in the engine at once;
+    default 4 x the engine's max_num_seqs), engine_args (extra `vllm.LLM` keyword arguments), workdir.
+    """
 
     name = "vllm"
 
@@ -49,31 +53,64 @@ class VLLMBackend(Backend):
         self.llm = LLM(**engine_args)
         self.tokenizer = self.llm.get_tokenizer()
         self.max_len = max_model_len
+        max_seqs = self.llm.llm_engine.vllm_config.scheduler_config.max_num_seqs
+        self.max_inflight = int(options.get("max_inflight") or 4 * max_seqs)
+        self._streams = 0  # makes request ids unique across calls
 
-    def generate(self, prompts: Sequence[Messages], params: GenParams,
-                 use_tqdm: bool = False) -> list[list[Completion]]:
-        from vllm import SamplingParams
+    def generate(self, prompts: Sequence[Messages], params: GenParams) -> list[list[Completion]]:
         results: list[list[Completion] | None] = [None] * len(prompts)
-        requests, sampling, index = [], [], []
-        for i, messages in enumerate(prompts):
-            ids = render_prompt_ids(self.tokenizer, messages)
-            if len(ids) >= self.max_len:
-                why = f"skipped: prompt has {len(ids)} tokens, model context is {self.max_len}"
-                results[i] = [Completion("", why, len(ids), 0) for _ in range(params.n)]
-                continue
-            requests.append({"prompt_token_ids": ids})
-            sampling.append(SamplingParams(
-                n=params.n, temperature=params.temperature, top_p=params.top_p,
-                max_tokens=min(params.max_tokens, self.max_len - len(ids)),
-                seed=request_seed(params.seed, messages), stop=params.stop or None))
-            index.append(i)
-        if requests:
-            outputs = self.llm.generate(requests, sampling, use_tqdm=use_tqdm)
-            for i, out in zip(index, outputs):
-                n_prompt = len(out.prompt_token_ids or [])
-                results[i] = [Completion(o.text, o.finish_reason or "stop", n_prompt, len(o.token_ids))
-                              for o in out.outputs]
+        for i, comps in self.stream(prompts, params):
+            results[i] = comps
         return results  # type: ignore[return-value]
+
+    def stream(self, prompts: Iterable[Messages], params: GenParams) -> Iterator[tuple[int, list[Completion]]]:
+        """Feed the engine from `prompts`, keeping up to `max_inflight` queued, and yield each as it ends.
+
+        `LLM.generate` drains its batch before returning, so calling it per shard leaves the engine
+        half-empty at every shard's tail; driving `LLMEngine.step` directly keeps it full.
+        """
+        engine = self.llm.llm_engine
+        self._streams += 1
+        source = enumerate(prompts)
+        inflight: dict[str, int] = {}
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(inflight) < self.max_inflight:
+                    nxt = next(source, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    skipped = self._add(engine, inflight, nxt[0], nxt[1], params)
+                    if skipped is not None:
+                        yield nxt[0], skipped
+                if not inflight:
+                    return
+                for out in engine.step():
+                    if out.finished and out.request_id in inflight:
+                        index = inflight.pop(out.request_id)
+                        n_prompt = len(out.prompt_token_ids or [])
+                        yield index, [Completion(o.text, o.finish_reason or "stop", n_prompt, len(o.token_ids))
+                                      for o in sorted(out.outputs, key=lambda o: o.index)]
+        finally:
+            if inflight:  # the caller stopped early (error, Ctrl-C): free the engine for the next call
+                engine.abort_request(list(inflight))
+
+    def _add(self, engine, inflight: dict[str, int], index: int, messages: Messages,
+             params: GenParams) -> list[Completion] | None:
+        """Queue one prompt; return its skipped completions instead when it cannot fit the context."""
+        from vllm import SamplingParams
+        ids = render_prompt_ids(self.tokenizer, messages)
+        if len(ids) >= self.max_len:
+            why = f"skipped: prompt has {len(ids)} tokens, model context is {self.max_len}"
+            return [Completion("", why, len(ids), 0) for _ in range(params.n)]
+        sampling = SamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
+                                  max_tokens=min(params.max_tokens, self.max_len - len(ids)),
+                                  seed=request_seed(params.seed, messages), stop=params.stop or None)
+        request_id = f"as-{self._streams}-{index}"
+        engine.add_request(request_id, {"prompt_token_ids": ids}, sampling)
+        inflight[request_id] = index
+        return None
 
     def close(self) -> None:
         import gc
