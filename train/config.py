@@ -1,0 +1,198 @@
+"""Training configs: alignsmith's own fields plus a `trl:` section passed to TRL's config class.
+
+A config is built from, in order: a preset (`train/presets/<name>.yaml`), the user's YAML file, then
+command-line overrides (`--model X`, `--lora.r 16`, `--trl.learning_rate 1e-5`). Every TRL argument is
+reachable through `trl:`; unknown names are refused with a "did you mean" hint.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from alignsmith.curate.errors import InputError
+
+METHODS = ("sft", "rm", "dpo", "ppo", "grpo")
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+
+
+@dataclass
+class LoraOptions:
+    """PEFT LoRA adapter options; `enabled: false` trains every weight."""
+
+    enabled: bool = True
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+    target_modules: Any = "all-linear"
+
+
+@dataclass
+class EvalOptions:
+    """The optional eval run at each checkpoint save (see train/eval_callback.py)."""
+
+    prompts: str | None = None    # prompts file with instruction_id_list + kwargs (held-out constraints)
+    n_prompts: int = 8
+    max_tokens: int = 64
+    mode: str = "strict"
+
+
+@dataclass
+class TrainConfig:
+    """One training run: what to train, on what, where to write, and TRL's own arguments."""
+
+    method: str
+    model: str = "smollm2-135m-instruct"
+    dataset: str | None = None
+    out: str | None = None             # run folder; default runs/train-<method>/<utc>-<hash>/
+    seed: int = 0
+    lora: LoraOptions = field(default_factory=LoraOptions)
+    merge: bool = False                # also save merged full weights to <out>/merged/ (for vLLM)
+    max_rows: int | None = None        # use only the first N dataset rows (smoke runs)
+    reward_model: str | None = None    # ppo / grpo: folder of a sequence classifier (`alignsmith train rm`)
+    value_model: str | None = None     # ppo: defaults to reward_model
+    rewards: list[str] = field(default_factory=lambda: ["verifiers"])  # grpo: "verifiers" and/or "reward_model"
+    eval: EvalOptions = field(default_factory=EvalOptions)
+    trl: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Plain dict (what config.yaml and the lineage file record)."""
+        return dataclasses.asdict(self)
+
+
+_NESTED = {"lora": LoraOptions, "eval": EvalOptions}
+
+
+def load_preset(name: str) -> dict:
+    """A preset's YAML as a dict; unknown names list the available presets."""
+    path = PRESETS_DIR / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+        hint = difflib.get_close_matches(name, known, n=1)
+        raise InputError(f"unknown preset {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                         + f"; presets: {', '.join(known)}")
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    """Deep-merge `extra` into a copy of `base` (dicts merge, everything else replaces)."""
+    out = copy.deepcopy(base)
+    for k, v in (extra or {}).items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def _method_layer(data: dict, method: str) -> dict:
+    """A preset/file may hold `methods: {dpo: {...}}` sections that apply to one method only."""
+    data = dict(data or {})
+    per_method = data.pop("methods", {}) or {}
+    return _merge(data, per_method.get(method, {}))
+
+
+def parse_overrides(tokens: list[str]) -> dict:
+    """Turn `--a.b value` / `--flag` tokens into a nested dict; values are parsed as YAML scalars."""
+    out: dict = {}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if not tok.startswith("--") or len(tok) == 2:
+            raise InputError(f"unexpected argument {tok!r}; overrides look like --trl.learning_rate 1e-5")
+        key, eq, value = tok[2:].partition("=")
+        if not eq:
+            if i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
+                value, i = tokens[i + 1], i + 1
+            else:
+                value = "true"
+        node = out
+        parts = key.replace("-", "_").split(".") if not key.startswith("trl.") else \
+            ["trl", key[4:].replace("-", "_")]
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = yaml.safe_load(value)
+        i += 1
+    return out
+
+
+def _check_keys(data: dict, allowed, where: str, known_hint: str | None = None) -> None:
+    for key in data:
+        if key not in allowed:
+            hint = difflib.get_close_matches(key, list(allowed), n=1)
+            raise InputError(f"unknown {where} option {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                             + "; " + (known_hint or f"known: {', '.join(sorted(allowed))}"))
+
+
+def build_config(method: str, *, config_file: str | None = None, preset: str | None = None,
+                 overrides: dict | None = None) -> TrainConfig:
+    """Compose preset → file → overrides into a validated TrainConfig."""
+    if method not in METHODS:
+        raise InputError(f"unknown training method {method!r}; choose one of {', '.join(METHODS)}")
+    file_data: dict = {}
+    if config_file:
+        path = Path(config_file)
+        if not path.exists():
+            raise InputError("config file does not exist", path=str(path))
+        file_data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(file_data, dict):
+            raise InputError("a training config must be a YAML mapping", path=str(path))
+    preset = preset or file_data.pop("preset", None) or (overrides or {}).get("preset")
+    data = _method_layer(load_preset(preset), method) if preset else {}
+    data = _merge(data, _method_layer(file_data, method))
+    data = _merge(data, {k: v for k, v in (overrides or {}).items() if k != "preset"})
+    return config_from_dict(method, data)
+
+
+def config_from_dict(method: str, data: dict) -> TrainConfig:
+    """Validate a plain dict (own fields + `trl`) into a TrainConfig; TRL names are checked too."""
+    data = dict(data)
+    data.pop("method", None)
+    own = {f.name for f in dataclasses.fields(TrainConfig)} - {"method"}
+    _check_keys(data, own, "training")
+    for name, cls in _NESTED.items():
+        section = data.get(name) or {}
+        if isinstance(section, cls):
+            continue
+        if name == "lora" and isinstance(section, bool):
+            section = {"enabled": section}
+        _check_keys(section, {f.name for f in dataclasses.fields(cls)}, name)
+        data[name] = cls(**section)
+    if isinstance(data.get("rewards"), str):
+        data["rewards"] = [data["rewards"]]
+    config = TrainConfig(method=method, **data)
+    check_trl_args(method, config.trl)
+    return config
+
+
+def check_trl_args(method: str, trl_args: dict) -> None:
+    """Refuse argument names the method's TRL config class does not have."""
+    from .trl_compat import config_class
+    cls = config_class(method)
+    _check_keys(trl_args, {f.name for f in dataclasses.fields(cls)}, f"trl ({cls.__name__})",
+                f"list them with: alignsmith train {method} --list-trl-args")
+
+
+def trl_config(config: TrainConfig, output_dir: str, **defaults: Any):
+    """Instantiate TRL's config class: our defaults, then the user's `trl:` section, then seed/output_dir."""
+    from .trl_compat import config_class
+    cls = config_class(config.method)
+    kwargs = {**defaults, **config.trl, "output_dir": output_dir}
+    kwargs.setdefault("seed", config.seed)
+    if not _cuda_available():
+        # CPU: bf16 is TRL's default but slow or unsupported here; checkpointing only costs time.
+        kwargs.setdefault("bf16", False)
+        kwargs.setdefault("gradient_checkpointing", False)
+        kwargs.setdefault("use_cpu", True)
+    kwargs.setdefault("report_to", "none")
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"invalid trl arguments for {cls.__name__}: {e}") from e
+
+
+def _cuda_available() -> bool:
+    import torch
+    return torch.cuda.is_available()
