@@ -17,8 +17,6 @@ COMMAND_MODULES = [
     "alignsmith.curate.cli_generate",
     "alignsmith.curate.cli_pairs",
     "alignsmith.evaluate.cli_eval",
-    "alignsmith.train.cli_train",
-    "alignsmith.train.cli_runs",
     "alignsmith.evaluate.cli_results",
     "alignsmith.train.cli_train",
     "alignsmith.train.cli_runs",
