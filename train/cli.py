@@ -15,6 +15,7 @@ from alignsmith.curate.errors import InputError
 COMMAND_MODULES = [
     "alignsmith.curate.cli_models",
     "alignsmith.curate.cli_generate",
+    "alignsmith.curate.cli_prompts",
     "alignsmith.curate.cli_pairs",
     "alignsmith.evaluate.cli_eval",
     "alignsmith.evaluate.cli_results",
