@@ -75,6 +75,9 @@ def run(args) -> int:
     s = result.stats
     print(f"pairs: {s['candidates_in']} candidates for {s['prompts_in']} prompts -> {s['pairs_out']} pairs "
           f"({len(result.dropped_pairs)} proposals dropped, reasons in card.md), {s['sft_rows']} SFT rows")
+    if not result.pairs:
+        print("warning: no pair survived the rules; see the drop reasons in card.md (an empty Parquet file "
+              "cannot be loaded by datasets)")
     print(f"wrote {run_folder.path}/ (dpo.parquet, sft.parquet, prompts.parquet, card.md, card.json)")
     if args.push_to_hub:
         print(f"pushed to {push_to_hub(run_folder.path, args.push_to_hub)}")
