@@ -64,6 +64,11 @@ class NthParagraphFirstWord(Verifier):
     instruction_id = "length_constraints:nth_paragraph_first_word"
     kwarg_types = {"num_paragraphs": int, "nth_paragraph": int, "first_word": str}
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if kwargs["nth_paragraph"] < 1:
+            raise ValueError(f"nth_paragraph counts from 1, got {kwargs['nth_paragraph']}")
+
     def check(self, response: str) -> bool:
         paragraphs = response.split("\n\n")
         count = sum(1 for p in paragraphs if p.strip())

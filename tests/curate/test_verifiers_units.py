@@ -143,3 +143,21 @@ def test_missing_punkt_data_says_how_to_provide_it(tmp_path):
     if "MISSING" not in out.stdout:
         pytest.skip("punkt_tab is installed system-wide here; the missing-data path cannot be exercised")
     assert "NLTK_DATA" in out.stdout and "nltk.downloader punkt_tab" in out.stdout
+
+
+def test_rows_round_tripped_through_parquet_still_verify(tmp_path):
+    """Arrow fills absent kwargs struct fields with None; those must be ignored, not rejected."""
+    from alignsmith.curate.datafiles import read_parquet, write_parquet
+    rows = [_row("one two three", ids=["length_constraints:number_words", "punctuation:no_comma"],
+                 kwargs=[{"num_words": 3, "relation": "at least"}, {}]),
+            _row("<<t>>", ids=["detectable_format:title"], kwargs=[{}])]
+    write_parquet(tmp_path / "rows.parquet", rows)
+    back = read_parquet(tmp_path / "rows.parquet")
+    assert any(v is None for k in back[0]["kwargs"] for v in k.values())  # Arrow did fill in Nones
+    assert [constraint_report(r, r["response"])["constraints_met"] for r in back] == [1.0, 1.0]
+
+
+def test_nth_paragraph_counts_from_one():
+    with pytest.raises(VerifierError, match="counts from 1"):
+        one("length_constraints:nth_paragraph_first_word",
+            {"num_paragraphs": 2, "nth_paragraph": 0, "first_word": "a"}, "a")
