@@ -1,0 +1,96 @@
+"""Compare page: base vs new eval run — metric deltas with intervals and significance, per-item diffs."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from alignsmith.dashboards.compare_view import item_diffs, metric_table
+from alignsmith.dashboards.evalruns import load_eval_runs
+from alignsmith.dashboards.widgets import current_runs, response_pair, show_problems, text_table
+
+COLOURS = alt.Scale(domain=["improved", "regressed", "no significant change", "changed"],
+                    range=["#2b8a3e", "#c92a2a", "#868e96", "#e67700"])
+
+
+def delta_chart(table: pd.DataFrame) -> alt.Chart:
+    """Differences (new - base) with their 95% intervals, coloured by verdict."""
+    base = alt.Chart(table).encode(y=alt.Y("metric:N", title=None))
+    rule = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title="new − base"), x2="ci_high:Q",
+                                                color=alt.Color("verdict:N", scale=COLOURS))
+    point = base.mark_point(filled=True, size=70).encode(
+        x="diff:Q", color=alt.Color("verdict:N", scale=COLOURS),
+        tooltip=["metric", alt.Tooltip("diff", format=".3f"), alt.Tooltip("p_holm", format=".3g"), "test", "n"])
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return (rule + point + zero).properties(height=max(120, 30 * len(table)))
+
+
+@st.cache_data(show_spinner="comparing…", max_entries=32)
+def comparison(key: tuple[str, str], _base, _new) -> dict:
+    """compare_runs(base, new) from alignsmith.evaluate, cached per pair of runs."""
+    from alignsmith.evaluate.compare import compare_runs
+    return compare_runs(_base, _new)
+
+
+def render() -> None:
+    st.title("Compare")
+    _, runs, problems = current_runs()
+    evals, load_problems = load_eval_runs(runs)
+    show_problems(problems + load_problems)
+    if len(evals) < 2:
+        st.info(f"Comparing needs two finished eval runs (found {len(evals)}).")
+        return
+    labels = [e.name for e in evals]
+    left, right = st.columns(2)
+    new_label = right.selectbox("new run", labels, index=0, key="cmp-new")
+    new_run = evals[labels.index(new_label)]
+    # Default base: the next run that shares a task with the new one (runs are listed newest first).
+    shared = [i for i, e in enumerate(evals) if e is not new_run and set(e.task_versions) & set(new_run.task_versions)]
+    base_label = left.selectbox("base run", labels, index=shared[0] if shared else 0, key="cmp-base")
+    base, new = evals[labels.index(base_label)], evals[labels.index(new_label)]
+    if base is new:
+        st.info("Pick two different runs.")
+        return
+    try:
+        result = comparison((f"{base.path}:{len(base.items)}", f"{new.path}:{len(new.items)}"), base, new)
+    except ValueError as err:  # different task versions, no shared items: the library says which
+        st.info(f"These runs cannot be compared: {err}")
+        return
+    table = metric_table(result)
+    verdict = "REGRESSION: at least one metric got worse" if result["regressed"] else "no significant regression"
+    st.subheader(f"Metric deltas (new − base): {verdict}")
+    st.caption(f"{result['shared_items']} shared items. 95% intervals; McNemar's exact test for pass/fail "
+               "metrics, paired bootstrap otherwise; p-values Holm-adjusted across the metrics.")
+    st.altair_chart(delta_chart(table), width="stretch")
+    st.dataframe(table.round(4), hide_index=True, key="cmp-deltas")
+    render_items(item_diffs(base, new))
+
+
+def render_items(diffs: pd.DataFrame) -> None:
+    st.subheader("Per-item differences")
+    if diffs.empty:
+        return
+    order = st.radio("order", ["worst regressions first", "biggest gains first"], horizontal=True,
+                     key="cmp-order")
+    only_changed = st.checkbox("only items whose score changed", value=True, key="cmp-changed")
+    if order == "biggest gains first":
+        diffs = diffs.sort_values("delta", ascending=False, kind="stable", na_position="last")
+    if only_changed:
+        diffs = diffs[diffs["delta"].fillna(0) != 0]
+    st.caption(f"{len(diffs)} items")
+    page = text_table(diffs, key="cmp-items")
+    if page.empty:
+        return
+    picks = [f"{r.task} / {r.item_id} (Δ {r.delta:+.3f})" for r in page.itertuples()]
+    pick = st.selectbox("show one item side by side", picks, key="cmp-item")
+    row = page.iloc[picks.index(pick)]
+    st.caption("prompt")
+    st.code(row["prompt"], language=None, wrap_lines=True)
+    response_pair(f"base ({row['metric']} {row['base_value']})", row["base_response"],
+                  f"new ({row['metric']} {row['new_value']})", row["new_response"])
+    if row["flipped"]:
+        st.text(f"checks flipped: {row['flipped']}")
+
+
+if __name__ == "__main__":
+    render()

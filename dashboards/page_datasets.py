@@ -1,0 +1,145 @@
+"""Datasets page: the curation funnel, the pairs dataset card's charts and a searchable pair browser."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from alignsmith.dashboards.store import Run, RunReadError, finished, read_json, read_parquet
+from alignsmith.dashboards.widgets import current_runs, plain_text, response_pair, show_problems, text_table
+
+DATASET_KINDS = ("curate", "pairs", "generate")
+PAIR_TEXT = ("prompt", "chosen", "rejected")
+
+
+def funnel_rows(rows_in: int, dropped: dict) -> pd.DataFrame:
+    """Rows left after each filter in order, with the number that filter dropped."""
+    left, out = int(rows_in), [{"step": "input", "rows_left": int(rows_in), "dropped": 0}]
+    for name, n in dropped.items():
+        left -= int(n)
+        out.append({"step": str(name), "rows_left": left, "dropped": int(n)})
+    return pd.DataFrame(out)
+
+
+def funnel_chart(table: pd.DataFrame, title: str) -> alt.Chart:
+    order = table["step"].tolist()
+    base = alt.Chart(table).encode(y=alt.Y("step:N", sort=order, title=None))
+    bars = base.mark_bar().encode(x=alt.X("rows_left:Q", title="rows left"),
+                                  tooltip=["step", "rows_left", "dropped"])
+    text = base.mark_text(align="left", dx=3).encode(x="rows_left:Q", text=alt.Text("dropped_label:N"))
+    table["dropped_label"] = ["" if d == 0 else f"−{d}" for d in table["dropped"]]
+    return (bars + text).properties(title=title, height=max(120, 30 * len(table)))
+
+
+def search_rows(df: pd.DataFrame, query: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows whose text in any of `columns` contains `query` (case-insensitive, literal, not a regex)."""
+    if not query:
+        return df
+    hit = pd.Series(False, index=df.index)
+    for col in (c for c in columns if c in df.columns):
+        hit |= df[col].map(plain_text).str.contains(query, case=False, regex=False, na=False)
+    return df[hit]
+
+
+def render_curate(run: Run) -> None:
+    report = run.file("report.json")
+    if report.exists():
+        funnel = read_json(report)
+        if isinstance(funnel, dict) and "funnel" in funnel:
+            funnel = funnel["funnel"]
+        if isinstance(funnel, dict) and "rows_in" in funnel:
+            st.altair_chart(funnel_chart(funnel_rows(funnel["rows_in"], funnel.get("dropped") or {}),
+                                         "curation funnel"), width="stretch")
+    browse_file(run, "kept.parquet", "kept rows", ("prompt", "response"))
+    browse_file(run, "dropped.parquet", "dropped rows (with reasons)", ("prompt", "response", "drop_reason"))
+
+
+def render_card(card: dict) -> None:
+    stages = card.get("stages") or {}
+    cols = st.columns(4)
+    for col, key in zip(cols, ("prompts_in", "candidates_in", "pairs_out", "sft_rows")):
+        if key in stages:
+            col.metric(key.replace("_", " "), stages[key])
+    dropped = {**{f"candidates: {k}": v for k, v in (stages.get("candidates_dropped") or {}).items()}}
+    if "candidates_in" in stages:
+        st.altair_chart(funnel_chart(funnel_rows(stages["candidates_in"], dropped), "candidates funnel"),
+                        width="stretch")
+    if stages.get("pairs_dropped") is not None and "pairs_proposed" in stages:
+        st.altair_chart(funnel_chart(funnel_rows(stages["pairs_proposed"], stages["pairs_dropped"]),
+                                     "pairs funnel"), width="stretch")
+    left, right = st.columns(2)
+    hist = pd.DataFrame(card.get("margin_histogram") or [])
+    if not hist.empty:
+        left.altair_chart(alt.Chart(hist).mark_bar().encode(
+            x=alt.X("low:Q", bin="binned", title="margin (chosen − rejected score)"), x2="high:Q",
+            y=alt.Y("count:Q", title="pairs"), tooltip=["low", "high", "count"]).properties(
+            title="margin histogram"), width="stretch")
+    share, cap = card.get("chosen_longer_share"), card.get("chosen_longer_cap")
+    if share is not None:
+        right.metric("chosen longer share", f"{share:.3f}", help=f"cap {cap}" if cap is not None else None)
+        bars = pd.DataFrame({"which": ["chosen longer", "chosen not longer"], "share": [share, 1 - share]})
+        right.altair_chart(alt.Chart(bars).mark_bar().encode(x=alt.X("share:Q", scale=alt.Scale(domain=[0, 1])),
+                                                             y=alt.Y("which:N", title=None)), width="stretch")
+    if card.get("per_category"):
+        st.caption("per category")
+        st.dataframe(pd.DataFrame(card["per_category"]).T.reset_index(names="category"), hide_index=True,
+                     key="card-categories")
+
+
+def render_pairs(run: Run) -> None:
+    card_file = run.file("card.json")
+    if card_file.exists():
+        card = read_json(card_file)
+        if isinstance(card, dict):
+            render_card(card)
+    if run.file("dpo.parquet").exists():
+        st.subheader("Pair browser")
+        pairs = read_parquet(run.file("dpo.parquet"))
+        query = st.text_input("search prompt / chosen / rejected", key="pairs-search")
+        hits = search_rows(pairs, query, PAIR_TEXT)
+        st.caption(f"{len(hits)} of {len(pairs)} pairs")
+        page = text_table(hits, key="pairs-table")
+        if not page.empty:
+            picks = [f"{i + 1}. {plain_text(r.get('prompt'))[:80]}" for i, r in enumerate(page.to_dict("records"))]
+            pick = st.selectbox("show one pair", picks, key="pairs-pick")
+            row = page.iloc[picks.index(pick)]
+            st.code(plain_text(row.get("prompt")), language=None, wrap_lines=True)
+            response_pair(f"chosen (score {row.get('chosen_score')})", plain_text(row.get("chosen")),
+                          f"rejected (score {row.get('rejected_score')})", plain_text(row.get("rejected")))
+    browse_file(run, "dropped_pairs.parquet", "dropped pairs (with reasons)", PAIR_TEXT + ("drop_reason",))
+
+
+def browse_file(run: Run, name: str, title: str, search: tuple[str, ...]) -> None:
+    if not run.file(name).exists():
+        return
+    with st.expander(title):
+        df = read_parquet(run.file(name))
+        query = st.text_input("search", key=f"search-{name}")
+        text_table(search_rows(df, query, search), key=f"browse-{name}")
+
+
+def render() -> None:
+    st.title("Datasets")
+    _, runs, problems = current_runs()
+    show_problems(problems)
+    candidates = [r for kind in DATASET_KINDS for r in finished(runs, kind)]
+    if not candidates:
+        st.info("No finished curate, pairs or generate runs yet (`alignsmith curate`, `alignsmith pairs`).")
+        return
+    labels = [r.label for r in candidates]
+    run = candidates[labels.index(st.selectbox("dataset run", labels, key="ds-run"))]
+    try:
+        if run.kind == "pairs":
+            render_pairs(run)
+        elif run.kind == "curate":
+            render_curate(run)
+        else:
+            for name in sorted(str(p.relative_to(run.path)) for p in run.path.rglob("*.parquet")):
+                browse_file(run, name, name, ("prompt", "response"))
+    except RunReadError as err:
+        st.error(f"{run.label} could not be read")
+        st.text(str(err))
+
+
+if __name__ == "__main__":
+    render()

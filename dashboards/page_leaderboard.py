@@ -1,0 +1,76 @@
+"""Leaderboard page: Bradley-Terry ratings with intervals and the win-rate matrix over eval runs.
+
+Ratings come from alignsmith.evaluate.leaderboard (head-to-head on shared items by each task's primary
+metric, plus win-rate references); this page filters the items and draws the result.
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from alignsmith.dashboards.evalruns import filtered, load_eval_runs, tasks_and_tags
+from alignsmith.dashboards.widgets import current_runs, interval_bars, show_problems, text_table
+
+
+@st.cache_data(show_spinner="fitting Bradley-Terry ratings…", max_entries=32)
+def board_for(paths: tuple[str, ...], tasks: tuple[str, ...], tags: tuple[str, ...], n_boot: int,
+              _evals: list) -> dict:
+    """The leaderboard dict for these runs and filters (cached on run paths, filters and rounds)."""
+    from alignsmith.evaluate.leaderboard import leaderboard
+    runs = [filtered(e, list(tasks), list(tags)) for e in _evals]
+    return leaderboard(runs, n_boot=n_boot, seed=0)
+
+
+def win_rate_long(board: dict) -> pd.DataFrame:
+    """The win-rate matrix (row player's share of points against the column player) as long rows."""
+    players = board["players"]
+    return pd.DataFrame([{"player": a, "opponent": b, "win_rate": board["win_rate"][i][j],
+                          "games": board["games"][i][j]}
+                         for i, a in enumerate(players) for j, b in enumerate(players)
+                         if i != j and board["games"][i][j]])
+
+
+def heatmap(long: pd.DataFrame) -> alt.Chart:
+    base = alt.Chart(long).encode(x=alt.X("opponent:N", title="against"), y=alt.Y("player:N", title=None))
+    cells = base.mark_rect().encode(
+        color=alt.Color("win_rate:Q", scale=alt.Scale(domain=[0, 1], scheme="redblue")),
+        tooltip=["player", "opponent", alt.Tooltip("win_rate", format=".3f"), "games"])
+    labels = base.mark_text(baseline="middle").encode(text=alt.Text("win_rate:Q", format=".2f"))
+    return (cells + labels).properties(title="win rate of row player against column player", height=320)
+
+
+def render() -> None:
+    st.title("Leaderboard")
+    _, runs, problems = current_runs()
+    evals, load_problems = load_eval_runs(runs)
+    show_problems(problems + load_problems)
+    if len(evals) < 2:
+        st.info(f"The leaderboard needs at least two finished eval runs on shared items (found {len(evals)}). "
+                "Run `alignsmith eval` for each model or checkpoint.")
+        return
+    tasks, tags = tasks_and_tags(evals)
+    left, mid, right = st.columns([2, 2, 1])
+    picked_tasks = left.multiselect("tasks", tasks, default=tasks, key="lb-tasks")
+    picked_tags = mid.multiselect("subsets / tags (all when empty)", tags, key="lb-tags")
+    n_boot = int(right.number_input("bootstrap rounds", 20, 1000, 100, step=20, key="lb-boot"))
+    try:
+        board = board_for(tuple(f"{e.path}:{len(e.items)}" for e in evals), tuple(picked_tasks), tuple(picked_tags), n_boot,
+                          evals)
+    except ValueError as err:  # no shared items, a single run, ...: the library says why
+        st.info(f"No leaderboard for this selection: {err}")
+        return
+    table = pd.DataFrame(board["ratings"])
+    st.caption(f"{board['n_comparisons']} head-to-head outcomes on shared items (better primary metric wins, "
+               f"equal ties). Bradley-Terry log-odds ratings, mean 0, 95% bootstrap intervals ({n_boot} rounds).")
+    st.altair_chart(interval_bars(table, "player", "rating", "ci_low", "ci_high", "Bradley-Terry rating"),
+                    width="stretch")
+    text_table(table.round(3), key="lb-ratings")
+    st.subheader("Win-rate matrix")
+    long = win_rate_long(board)
+    if not long.empty:
+        st.altair_chart(heatmap(long), width="stretch")
+
+
+if __name__ == "__main__":
+    render()
