@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,20 @@ import yaml
 from alignsmith.curate.errors import InputError
 
 METHODS = ("sft", "rm", "dpo", "ppo", "grpo")
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """YAML 1.1 reads `1e-5` (no dot) as a string; learning rates are written that way, so read floats."""
+
+
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d+)[eE][-+]?\d+$"), list("-+0123456789."))
+
+
+def load_yaml(text: str):
+    """Parse YAML text with numbers like 1e-5 read as floats."""
+    return yaml.load(text, Loader=_YamlLoader)
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 
@@ -76,7 +91,7 @@ def load_preset(name: str) -> dict:
         hint = difflib.get_close_matches(name, known, n=1)
         raise InputError(f"unknown preset {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
                          + f"; presets: {', '.join(known)}")
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return load_yaml(path.read_text(encoding="utf-8")) or {}
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -113,7 +128,7 @@ def parse_overrides(tokens: list[str]) -> dict:
             ["trl", key[4:].replace("-", "_")]
         for p in parts[:-1]:
             node = node.setdefault(p, {})
-        node[parts[-1]] = yaml.safe_load(value)
+        node[parts[-1]] = load_yaml(value)
         i += 1
     return out
 
@@ -136,7 +151,7 @@ def build_config(method: str, *, config_file: str | None = None, preset: str | N
         path = Path(config_file)
         if not path.exists():
             raise InputError("config file does not exist", path=str(path))
-        file_data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        file_data = load_yaml(path.read_text(encoding="utf-8")) or {}
         if not isinstance(file_data, dict):
             raise InputError("a training config must be a YAML mapping", path=str(path))
     preset = preset or file_data.pop("preset", None) or (overrides or {}).get("preset")

@@ -23,6 +23,9 @@ def import_trl():
 
 def ppo_classes():
     """(PPOConfig, PPOTrainer) from TRL 1.12's experimental package (the last release that has PPO)."""
+    import os
+    # alignsmith documents PPO as experimental in TRL; the import-time warning adds nothing per run.
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
     import_trl()
     from trl.experimental.ppo import PPOConfig, PPOTrainer
     return PPOConfig, PPOTrainer
