@@ -6,7 +6,7 @@
 Each of IFEval's 25 instruction types is a `Verifier` registered in `VERIFIERS` under its instruction
 id; the family modules below register themselves on import.
 """
-from . import case, content, format, keywords, language, length, startend  # noqa: F401  (registration)
+from . import case, content, formats, keywords, language, length, startend  # noqa: F401  (registration)
 from .api import MODES, constraint_report, loose_variants, verify
 from .base import VERIFIERS, Verifier, VerifierError, build_verifier
 from .text import PunktDataMissingError

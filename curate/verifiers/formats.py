@@ -56,6 +56,7 @@ class MultipleSections(Verifier):
     kwarg_types = {"section_spliter": str, "num_sections": int}
 
     def check(self, response: str) -> bool:
+        # Literal match (IFEval splices the word into its regex unescaped; same for plain words).
         splitter = re.escape(self.kwargs["section_spliter"].strip())
         sections = re.split(r"\s?" + splitter + r"\s?\d+\s?", response)
         return len(sections) - 1 >= self.kwargs["num_sections"]

@@ -1,16 +1,14 @@
 """Verifier behaviour on hand-made responses, loose mode, bad input, and the scorer/filter wrappers."""
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from alignsmith.curate.errors import InputError
 from alignsmith.curate.filtering import FILTERS, apply_filters
 from alignsmith.curate.records import make_prompt_row
 from alignsmith.curate.scoring import SCORERS, apply_scorers
-from alignsmith.curate.verifiers import VERIFIERS, VerifierError, constraint_report, loose_variants, verify
+from alignsmith.curate.verifiers import (VERIFIERS, PunktDataMissingError, VerifierError, constraint_report,
+                                         loose_variants, verify)
 
 
 def one(instruction_id, kwargs, response, mode="strict"):
@@ -134,15 +132,21 @@ def test_constraints_filter_drops_with_reason_and_honours_require():
         FILTERS.get("constraints")(require=["startend:quotaton"])
 
 
-def test_missing_punkt_data_says_how_to_provide_it(tmp_path):
-    code = ("from alignsmith.curate.verifiers import verify, PunktDataMissingError\n"
-            "try:\n verify(['length_constraints:number_sentences'], [{'num_sentences': 1, 'relation': 'at least'}],"
-            " 'Hi.')\nexcept PunktDataMissingError as e:\n print('MISSING', e)\n")
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "NLTK_DATA": str(tmp_path / "none")}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    if "MISSING" not in out.stdout:
-        pytest.skip("punkt_tab is installed system-wide here; the missing-data path cannot be exercised")
-    assert "NLTK_DATA" in out.stdout and "nltk.downloader punkt_tab" in out.stdout
+def test_missing_punkt_data_says_how_to_provide_it(tmp_path, monkeypatch):
+    import nltk
+
+    from alignsmith.curate.verifiers.text import sentence_splitter
+    monkeypatch.setenv("NLTK_DATA", str(tmp_path))
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
+    sentence_splitter.cache_clear()
+    try:
+        with pytest.raises(PunktDataMissingError) as info:
+            verify(["length_constraints:number_sentences"], [{"num_sentences": 1, "relation": "at least"}], "Hi.")
+    finally:
+        sentence_splitter.cache_clear()
+    message = str(info.value)
+    assert "NLTK_DATA" in message and "nltk.downloader punkt_tab" in message and str(tmp_path) in message
+    assert isinstance(info.value, FileNotFoundError)  # the CLI prints it as one line
 
 
 def test_rows_round_tripped_through_parquet_still_verify(tmp_path):
