@@ -75,8 +75,11 @@ class RewardModelJudge(Judge):
         model_path = self.options.get("judge_model")
         if not model_path:
             raise ValueError("the reward judge needs judge_model=<path to a reward model folder>")
-        mine = self._rewards(model_path, [(m.prompt, m.model_response) for m in matchups])
-        theirs = self._rewards(model_path, [(m.prompt, m.reference_response) for m in matchups])
+        # Both answers of every item go through one loaded model: a second load could differ
+        # (e.g. a freshly initialised head), which would bias the comparison.
+        rewards = self._rewards(model_path, [(m.prompt, m.model_response) for m in matchups]
+                                + [(m.prompt, m.reference_response) for m in matchups])
+        mine, theirs = rewards[:len(matchups)], rewards[len(matchups):]
         margin = float(self.options.get("tie_margin", 0.0))
         return [outcome_from_scores(a, b, margin) for a, b in zip(mine, theirs)]
 
