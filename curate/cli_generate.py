@@ -1,6 +1,8 @@
 """`alignsmith generate`: n candidates per prompt with vLLM (default), transformers or an OpenAI-compatible fleet."""
 from __future__ import annotations
 
+import sys
+
 
 def register(sub) -> None:
     """Add the `generate` sub-command."""
@@ -31,7 +33,13 @@ def run(args) -> int:
     config.validate()
     ray_options = {"address": args.ray_address, "num_cpus": args.ray_cpus, "actors": args.ray_actors,
                    "cpus_per_actor": args.ray_cpus_per_actor, "gpus_per_actor": args.ray_gpus_per_actor}
-    result = generate(config, out=args.out, progress=not args.no_progress, executor=args.executor,
-                      ray_options=ray_options)
+    from .backends.openai_backend import GenerationRequestError
+    try:
+        result = generate(config, out=args.out, progress=not args.no_progress, executor=args.executor,
+                          ray_options=ray_options)
+    except GenerationRequestError as e:
+        print(f"alignsmith generate: error: {e}\n  finished shards are kept; rerun the same command "
+              "(same --out) to resume once the servers answer", file=sys.stderr)
+        return 1
     print(result.summary())
     return 0

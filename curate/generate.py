@@ -198,6 +198,8 @@ def generate(config: GenerateConfig, out: str | None = None, prompt_rows: list[d
     run = open_generate_run(config, prompt_rows, quarantined, out)
     chunks = [prompt_rows[i:i + config.shard_size] for i in range(0, len(prompt_rows), config.shard_size)]
     todo = [k for k in range(len(chunks)) if not shard_path(run.path, k).exists()]
+    for stale in (run.path / CANDIDATES_DIR).glob(".shard-*.tmp"):  # half-written by a killed run
+        stale.unlink(missing_ok=True)
     start, new_tokens, gen_seconds = time.time(), 0, 0.0
     if todo:
         done = len(prompt_rows) - sum(len(chunks[k]) for k in todo)

@@ -6,14 +6,22 @@ import os
 import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from typing import Iterable, Iterator, Sequence
 
 from ..records import Messages, prompt_id
 from .base import BACKENDS, Backend, Completion, GenParams
 from .chat import request_seed
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+def _retry_after(value: str | None, cap: float = 60.0) -> float:
+    """Seconds from a Retry-After header given in seconds (HTTP dates are ignored), capped."""
+    try:
+        return min(max(float(value), 0.0), cap) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 class GenerationRequestError(RuntimeError):
@@ -52,14 +60,23 @@ class OpenAIBackend(Backend):
             return next(self._next_url)
 
     def _one(self, messages: Messages, params: GenParams) -> list[Completion]:
+        try:
+            return self._request(messages, params)
+        except GenerationRequestError:
+            raise
+        except Exception as e:  # a malformed reply: name the prompt rather than fail anonymously in a thread
+            raise GenerationRequestError(f"prompt {prompt_id(messages)}: {type(e).__name__}: {e}") from e
+
+    def _request(self, messages: Messages, params: GenParams) -> list[Completion]:
         import requests
         body = {"model": self.model, "messages": messages, "n": params.n, "temperature": params.temperature,
                 "top_p": params.top_p, "max_tokens": params.max_tokens,
                 "seed": request_seed(params.seed, messages)}
         if params.stop:
             body["stop"] = params.stop
-        last = "no attempt"
+        last, attempts = "no attempt", 0
         for attempt in range(self.max_retries + 1):
+            attempts, wait_hint = attempts + 1, 0.0
             url = self._url()
             try:
                 resp = self.session.post(f"{url}/chat/completions", json=body, timeout=self.timeout,
@@ -71,12 +88,14 @@ class OpenAIBackend(Backend):
                     return [Completion("", f"skipped: {resp.text[:200]}", 0, 0) for _ in range(params.n)]
                 if resp.status_code not in RETRY_STATUS:
                     break
+                wait_hint = _retry_after(resp.headers.get("Retry-After"))
             except (requests.Timeout, requests.ConnectionError) as e:
                 last = f"{type(e).__name__} from {url}: {e}"
             if attempt < self.max_retries:
-                time.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
+                # Jitter spreads the retries of many threads so they do not hit a server in step.
+                time.sleep(max(wait_hint, self.backoff * (2 ** attempt) * (0.5 + random.random())))
         raise GenerationRequestError(
-            f"prompt {prompt_id(messages)}: request failed after {self.max_retries + 1} attempts; last error: {last}")
+            f"prompt {prompt_id(messages)}: request failed after {attempts} attempts; last error: {last}")
 
     @staticmethod
     def _parse(data: dict, n: int) -> list[Completion]:
@@ -90,8 +109,43 @@ class OpenAIBackend(Backend):
         return out
 
     def generate(self, prompts: Sequence[Messages], params: GenParams) -> list[list[Completion]]:
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            return list(pool.map(lambda m: self._one(m, params), prompts))
+        results: list[list[Completion] | None] = [None] * len(prompts)
+        for i, comps in self.stream(prompts, params):
+            results[i] = comps
+        return results  # type: ignore[return-value]
+
+    def stream(self, prompts: Iterable[Messages], params: GenParams) -> Iterator[tuple[int, list[Completion]]]:
+        """Keep `concurrency` requests busy (reading prompts lazily) and yield each as it returns.
+
+        After a request's last retry fails, no new requests start; those already running finish and are
+        yielded (so their shards can be written), then the first error is raised.
+        """
+        source = enumerate(prompts)
+        failure: GenerationRequestError | None = None
+        inflight: dict = {}
+        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        try:
+            while True:
+                while failure is None and len(inflight) < 2 * self.concurrency:
+                    nxt = next(source, None)
+                    if nxt is None:
+                        break
+                    inflight[pool.submit(self._one, nxt[1], params)] = nxt[0]
+                if not inflight:
+                    break
+                finished, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    index = inflight.pop(future)
+                    try:
+                        completions = future.result()
+                    except GenerationRequestError as e:
+                        failure = failure or e
+                        continue
+                    yield index, completions
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        if failure is not None:
+            raise failure
 
     def close(self) -> None:
         self.session.close()

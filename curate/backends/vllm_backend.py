@@ -100,13 +100,16 @@ class VLLMBackend(Backend):
              params: GenParams) -> list[Completion] | None:
         """Queue one prompt; return its skipped completions instead when it cannot fit the context."""
         from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind
         ids = render_prompt_ids(self.tokenizer, messages)
         if len(ids) >= self.max_len:
             why = f"skipped: prompt has {len(ids)} tokens, model context is {self.max_len}"
             return [Completion("", why, len(ids), 0) for _ in range(params.n)]
         sampling = SamplingParams(n=params.n, temperature=params.temperature, top_p=params.top_p,
                                   max_tokens=min(params.max_tokens, self.max_len - len(ids)),
-                                  seed=request_seed(params.seed, messages), stop=params.stop or None)
+                                  seed=request_seed(params.seed, messages), stop=params.stop or None,
+                                  # one output per prompt, with all n samples, when the last one ends
+                                  output_kind=RequestOutputKind.FINAL_ONLY)
         request_id = f"as-{self._streams}-{index}"
         engine.add_request(request_id, {"prompt_token_ids": ids}, sampling)
         inflight[request_id] = index
