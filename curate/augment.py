@@ -70,7 +70,7 @@ def augment_row(row: dict, *, seed: int, min_constraints: int = 1, max_constrain
         sampled = template.sample(rng, base_text)
         if instruction_id == REPEAT:
             # The request to repeat is everything said before this sentence.
-            sampled = {"prompt_to_repeat": " ".join([base_text, *sentences])}
+            sampled = {"prompt_to_repeat": base_text + ("\n\n" + " ".join(sentences) if sentences else "")}
         sentences.append(template.phrase(sampled, rng))
         new_kwargs.append(sampled)
     text = base_text + "\n\n" + " ".join(sentences)

@@ -99,8 +99,9 @@ TEMPLATES: dict[str, ConstraintTemplate] = {t.instruction_id: t for t in (
                        ("Give your answer a title wrapped in double angular brackets, like <<my title>>.",
                         "Start with a title inside double angle brackets, for example <<a short title>>.")),
     ConstraintTemplate("detectable_format:number_bullet_lists", lambda r, p: {"num_bullets": r.randint(2, 5)},
-                       ("Your answer must contain exactly {num_bullets} markdown bullet points, such as:\n* point one",
-                        "Use exactly {num_bullets} bullet points in markdown (lines starting with \"* \").")),
+                       ("Your answer must contain exactly {num_bullets} markdown bullet points (lines starting "
+                        "with an asterisk and a space).",
+                        "Use exactly {num_bullets} bullet points in markdown, each on its own line.")),
     ConstraintTemplate("detectable_format:number_highlighted_sections",
                        lambda r, p: {"num_highlights": r.randint(1, 3)},
                        ("Highlight at least {num_highlights} sections with markdown, i.e. *highlighted section*.",
@@ -108,7 +109,7 @@ TEMPLATES: dict[str, ConstraintTemplate] = {t.instruction_id: t for t in (
     ConstraintTemplate("detectable_format:multiple_sections",
                        lambda r, p: {"section_spliter": r.choice(SECTION_WORDS), "num_sections": r.randint(2, 4)},
                        ("Split your response into {num_sections} sections, starting each with "
-                        "\"{section_spliter} X\" (e.g. {section_spliter} 1).",
+                        "\"{section_spliter} X\", where X is the section's number.",
                         "Organise the answer in {num_sections} parts, each beginning with {section_spliter} "
                         "followed by its number.")),
     ConstraintTemplate("detectable_format:constrained_response", lambda r, p: {},
@@ -116,8 +117,8 @@ TEMPLATES: dict[str, ConstraintTemplate] = {t.instruction_id: t for t in (
                         "\"My answer is maybe.\"",)),
     ConstraintTemplate("detectable_content:postscript",
                        lambda r, p: {"postscript_marker": r.choice(("P.S.", "P.P.S"))},
-                       ("At the end of your response, add a postscript starting with {postscript_marker}",
-                        "Finish with a postscript that begins with {postscript_marker}")),
+                       ("At the end of your response, add a postscript starting with \"{postscript_marker}\".",
+                        "Finish with a postscript that begins with \"{postscript_marker}\".")),
     ConstraintTemplate("detectable_content:number_placeholders", lambda r, p: {"num_placeholders": r.randint(1, 4)},
                        ("Include at least {num_placeholders} placeholders in square brackets, such as [name].",
                         "The response must contain at least {num_placeholders} placeholders like [address].")),
@@ -155,7 +156,7 @@ TEMPLATES: dict[str, ConstraintTemplate] = {t.instruction_id: t for t in (
                        ("Respond only in {language_name}; no other language is allowed.",)),
     ConstraintTemplate("startend:end_checker", lambda r, p: {"end_phrase": r.choice(END_PHRASES)},
                        ("End your response with the exact phrase \"{end_phrase}\" and nothing after it.",
-                        "Finish your answer with this exact phrase: {end_phrase}")),
+                        "Finish your answer with this exact phrase: \"{end_phrase}\".")),
     ConstraintTemplate("startend:quotation", lambda r, p: {},
                        ("Wrap your entire response in double quotation marks.",
                         "Put your whole answer inside double quotes.")),
@@ -181,13 +182,12 @@ CONFLICTS: frozenset[frozenset[str]] = frozenset(frozenset(p) for p in [
     *[("detectable_format:json_format", other) for other in (
         "punctuation:no_comma", "detectable_format:title", "detectable_format:number_bullet_lists",
         "detectable_format:number_highlighted_sections", "detectable_content:postscript", "startend:quotation",
-        "startend:end_checker", "combination:repeat_prompt", "detectable_format:constrained_response",
+        "startend:end_checker", "detectable_format:constrained_response",
         "length_constraints:number_sentences")],
     # Different, incompatible ideas of how the response is divided up.
     *[(a, b) for i, a in enumerate(_STRUCTURE) for b in _STRUCTURE[i + 1:]],
     ("combination:two_responses", "detectable_format:number_bullet_lists"),
     ("combination:two_responses", "detectable_content:postscript"),
-    ("combination:two_responses", "combination:repeat_prompt"),
     # Letter case.
     ("change_case:english_lowercase", "change_case:english_capital"),
     ("change_case:english_lowercase", "change_case:capital_word_frequency"),
@@ -201,24 +201,26 @@ CONFLICTS: frozenset[frozenset[str]] = frozenset(frozenset(p) for p in [
     ("detectable_format:number_bullet_lists", "detectable_format:number_highlighted_sections"),
     # The postscript must be last, and so must the end phrase.
     ("detectable_content:postscript", "startend:end_checker"),
-    # Repeating the prompt first: it may contain commas, and quotes or paragraph rules would come first.
-    ("combination:repeat_prompt", "punctuation:no_comma"),
-    ("combination:repeat_prompt", "startend:quotation"),
-    ("combination:repeat_prompt", "change_case:english_capital"),
-    ("combination:repeat_prompt", "change_case:english_lowercase"),
-    ("combination:repeat_prompt", "length_constraints:number_words"),
-    ("combination:repeat_prompt", "length_constraints:number_sentences"),
-    ("combination:repeat_prompt", "keywords:letter_frequency"),
-    ("combination:repeat_prompt", "detectable_format:title"),
     # A non-English answer cannot also be English, or carry English words and letter counts reliably.
     *[("language:response_language", other) for other in (
         "change_case:english_lowercase", "change_case:english_capital", "change_case:capital_word_frequency",
-        "combination:repeat_prompt", "startend:end_checker", "length_constraints:nth_paragraph_first_word",
+        "startend:end_checker", "length_constraints:nth_paragraph_first_word",
         "keywords:existence", "keywords:frequency", "keywords:letter_frequency",
         "detectable_format:constrained_response", "detectable_format:json_format")],
 ])
 
 
+# Types that combine only with the listed ones. Repeating the prompt copies every other constraint's wording
+# into the response, which satisfies some checks for free (keywords, "P.S.", "<<title>>", "[name]") and
+# breaks others (commas, case, counts, paragraphs, quotes), so it pairs with a few structural checks only.
+ONLY_WITH: dict[str, frozenset[str]] = {
+    "combination:repeat_prompt": frozenset({"startend:end_checker", "detectable_format:number_bullet_lists",
+                                            "detectable_format:multiple_sections"}),
+}
+
+
 def conflicts(a: str, b: str) -> bool:
     """True when instruction types `a` and `b` must not be attached to the same prompt."""
-    return a == b or frozenset((a, b)) in CONFLICTS
+    if a == b or frozenset((a, b)) in CONFLICTS:
+        return True
+    return (a in ONLY_WITH and b not in ONLY_WITH[a]) or (b in ONLY_WITH and a not in ONLY_WITH[b])

@@ -58,11 +58,11 @@ def test_allowed_ids_and_counts_are_respected(seed_tasks):
 def test_repeat_prompt_kwarg_is_the_text_before_it():
     row = make_prompt_row("Describe a lighthouse.")
     out = augment_prompts([row], seed=0, min_constraints=2, max_constraints=2,
-                          allowed_ids=["combination:repeat_prompt", "keywords:existence"])[0]
+                          allowed_ids=["combination:repeat_prompt", "startend:end_checker"])[0]
     assert out["instruction_id_list"][-1] == "combination:repeat_prompt"
     to_repeat = out["kwargs"][-1]["prompt_to_repeat"]
-    assert to_repeat.startswith("Describe a lighthouse.") and out["kwargs"][0]["keywords"][0] in to_repeat
-    assert out["prompt"][0]["content"].replace("\n\n", " ").startswith(to_repeat)
+    assert to_repeat.startswith("Describe a lighthouse.") and out["kwargs"][0]["end_phrase"] in to_repeat
+    assert out["prompt"][0]["content"].startswith(to_repeat + " First repeat the request")
     assert verify(["combination:repeat_prompt"], [out["kwargs"][-1]], to_repeat + "\n\nIt shines.") == [True]
 
 
@@ -77,6 +77,8 @@ def test_existing_constraints_are_kept_and_respected():
 
 def test_conflict_table_names_only_real_types_and_catches_json_plus_no_comma():
     assert conflicts("detectable_format:json_format", "punctuation:no_comma")
+    assert conflicts("combination:repeat_prompt", "keywords:existence")  # repeating would satisfy it for free
+    assert not conflicts("startend:end_checker", "combination:repeat_prompt")
     assert conflicts("punctuation:no_comma", "detectable_format:json_format")
     assert not conflicts("punctuation:no_comma", "detectable_format:title")
     assert set(TEMPLATES) <= set(VERIFIERS.names())
