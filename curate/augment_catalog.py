@@ -58,7 +58,8 @@ def _relation(rng: random.Random) -> str:
 
 def _words(rng, _):
     relation = _relation(rng)
-    return {"relation": relation, "num_words": rng.choice((150, 200, 300) if relation == "less than" else (40, 80, 120))}
+    choices = (150, 200, 300) if relation == "less than" else (40, 80, 120)
+    return {"relation": relation, "num_words": rng.choice(choices)}
 
 
 def _sentences(rng, _):

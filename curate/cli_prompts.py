@@ -10,7 +10,8 @@ def register(sub: Any) -> None:
     group = p.add_subparsers(dest="prompts_command", metavar="PROMPTS_COMMAND")
     p.set_defaults(func=lambda args: p.print_help() or 0)
     a = group.add_parser("augment", help="attach 1-3 compatible, verifiable IFEval constraints to each prompt")
-    a.add_argument("--input", required=True, help="prompts/instructions: JSONL, JSON, CSV, Parquet or a datasets folder")
+    a.add_argument("--input", required=True,
+                   help="prompts/instructions: JSONL, JSON, CSV, Parquet or a datasets folder")
     a.add_argument("--out", required=True, help="output JSONL of prompt rows with instruction_id_list + kwargs")
     a.add_argument("--seed", type=int, default=0, help="same seed and input give the same output (default 0)")
     a.add_argument("--min", type=int, default=1, dest="min_constraints", help="fewest constraints per prompt")
