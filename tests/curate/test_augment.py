@@ -105,3 +105,15 @@ def test_cli_writes_prompt_rows(shared_data, tmp_path, capsys):
     assert len(rows) == 175 and all(1 <= len(r["instruction_id_list"]) <= 2 for r in rows)
     assert {"prompt_id", "prompt", "instruction_id_list", "kwargs", "category", "source"} <= set(rows[0])
     assert "wrote 175 prompts" in capsys.readouterr().out
+
+
+def test_instructions_load_from_a_saved_datasets_folder(tmp_path):
+    import datasets
+    folder = tmp_path / "ds"
+    datasets.Dataset.from_list([{"instruction": "Name three rivers.", "instances": [{"input": "", "output": ""}]},
+                                {"instruction": "Sort these words.", "instances": [{"input": "b a", "output": ""}]}]
+                               ).save_to_disk(str(folder))
+    rows, duplicates = load_instructions(folder)
+    assert [r["prompt"][0]["content"] for r in rows] == ["Name three rivers.", "Sort these words.\n\nb a"]
+    assert duplicates == []
+    assert len(augment_prompts(rows, seed=0)) == 2
