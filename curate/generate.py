@@ -141,8 +141,12 @@ class ShardSink:
 
     def prompt_done(self, completions: list[Completion]) -> None:
         """Count one finished prompt."""
-        self.new_tokens += sum(c.completion_tokens for c in completions)
-        self.bar.update(1)
+        self.advance(1, sum(c.completion_tokens for c in completions))
+
+    def advance(self, prompts: int, tokens: int) -> None:
+        """Count finished prompts and the tokens they produced."""
+        self.new_tokens += tokens
+        self.bar.update(prompts)
         elapsed = max(time.time() - self.started, 1e-9)
         self.bar.set_postfix_str(f"{self.new_tokens / elapsed:.0f} tok/s", refresh=False)
 
