@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,8 +130,12 @@ def _item_row(task: Task, sample: EvalSample, values: dict) -> dict:
     return row
 
 
-def run_eval(cfg: EvalRunConfig, out: str | None = None) -> RunFolder:
-    """Run the eval described by `cfg` into a run folder (resumed when unfinished, returned when done)."""
+def run_eval(cfg: EvalRunConfig, out: str | None = None, timings: dict[str, float] | None = None) -> RunFolder:
+    """Run the eval described by `cfg` into a run folder (resumed when unfinished, returned when done).
+
+    `timings`, if given, receives seconds per phase (`generate`, `score/<task>`) for benchmarks.
+    """
+    timings = {} if timings is None else timings
     tasks = build_tasks(cfg)
     for task in tasks.values():
         task.attach(model=cfg.model)
@@ -147,16 +152,20 @@ def run_eval(cfg: EvalRunConfig, out: str | None = None) -> RunFolder:
         matched = match_responses(cfg.responses, all_items, wanted, {n: t.version for n, t in tasks.items()})
         answers = {k: (a.response, a.finish_reason) for k, a in matched.items()}
     else:
+        start = time.perf_counter()
         answers, backend = _generate(cfg, tasks, wanted)
+        timings["generate"] = time.perf_counter() - start
     rows, metrics = [], {}
     try:
         for name, task in tasks.items():
             task.attach(model=cfg.model, backend=backend)
             samples = [EvalSample(it, *answers[(name, it.item_id)]) for it in wanted[name]]
             print(f"eval: scoring {len(samples)} {name} items", file=sys.stderr)
+            start = time.perf_counter()
             task_rows = [_item_row(task, s, v) for s, v in zip(samples, task.score_batch(samples))]
             rows.extend(task_rows)
             metrics.update(task.aggregate(task_rows, seed=cfg.seed))
+            timings[f"score/{name}"] = time.perf_counter() - start
             for key, value in getattr(task, "judge_notes", {}).items():
                 metrics[f"{name}/{next(iter(m.name for m in task.metrics))}"][f"judge_{key}"] = value
     finally:
