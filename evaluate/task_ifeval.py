@@ -6,6 +6,8 @@ Per item: `prompt_strict` / `prompt_loose` (1 when every instruction is followed
 """
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from alignsmith.curate.datafiles import iter_rows
@@ -65,15 +67,35 @@ class IFEvalTask(_VerifiedTask):
     version = "1"
 
     def items(self) -> list[EvalItem]:
-        path = data_path(self.options.get("path"), IFEVAL_DEFAULT, "IFEval input data")
+        source = self.options.get("path")
+        if source and not Path(source).exists() and _HUB_ID.match(str(source)):
+            rows, where = _hub_rows(str(source), self.options.get("split", "train")), str(source)
+        else:
+            path = data_path(source, IFEVAL_DEFAULT, "IFEval input data")
+            rows, where = iter_rows(path), str(path)
         items = []
-        for line, row in iter_rows(path):
+        for line, row in rows:
             if "prompt" not in row:
-                raise InputError("missing field", path=str(path), line=line, field="prompt")
+                raise InputError("missing field", path=where, line=line, field="prompt")
             key = row.get("key", line)
             items.append(_verified_item(str(key), row["prompt"], row.get("instruction_id_list"),
-                                        row.get("kwargs"), f"{path}:{line}"))
+                                        row.get("kwargs"), f"{where}:{line}"))
         return items
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def _hub_rows(name: str, split: str) -> list[tuple[int, dict]]:
+    """Rows of a hub dataset (e.g. google/IFEval) through `datasets`; offline machines get a clear error."""
+    try:
+        from datasets import load_dataset
+        dataset = load_dataset(name, split=split)
+    except Exception as e:  # datasets raises many types for offline / unknown ids
+        raise FileNotFoundError(
+            f"{name!r} is not a local file and loading it as a hub dataset failed ({type(e).__name__}: {e}). "
+            "Without network, download IFEval's input_data.jsonl and pass --set ifeval.path=FILE") from e
+    return list(enumerate(dataset, 1))
 
 
 @TASKS.register("constraints")

@@ -154,3 +154,27 @@ def test_generation_path_with_hf_backend_records_model(tiny_llama, tmp_path):
     assert main(["eval", "run", "--model", str(model), "--backend", "hf", "--tasks", "ifeval,constraints",
                  "--limit", "2", "--max-tokens", "4", "--out", str(out)]) == 0
     assert (out / "DONE").read_text() == stamp
+
+
+def test_ifeval_hub_id_offline_error_is_clear(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError, match="not a local file and loading it as a hub dataset failed"):
+        get_task("ifeval", path="no-such-org/no-such-ifeval").items()
+    with pytest.raises(FileNotFoundError, match="IFEval input data not found at missing.jsonl"):
+        get_task("ifeval", path="missing.jsonl").items()
+
+
+def test_winrate_against_baseline_run_folder(shared_data, tmp_path):
+    responses = tmp_path / "r.jsonl"
+    keys = [json.loads(x)["key"] for x in (shared_data / "ifeval/input_data.jsonl").read_text().splitlines()[:3]]
+    responses.write_text("".join(json.dumps({"key": k, "response": "short"}) + "\n" for k in keys))
+    baseline = tmp_path / "baseline"
+    assert main(["eval", "run", "--model", "base", "--tasks", "ifeval", "--limit", "3", "--responses", str(responses),
+                 "--out", str(baseline)]) == 0
+    task = get_task("winrate", reference=str(baseline))
+    task.attach(model="new", backend=_LongerWins())  # the evaluated model's engine judges (self-judging)
+    items = task.items()
+    assert [it.info["reference"] for it in items] == ["short"] * 3
+    values = task.score_batch([EvalSample(it, "a much longer answer") for it in items])
+    assert [v["win"] for v in values] == [1.0, 1.0, 1.0]
+    assert task.settings()["judge_model"] == "(self) new"
