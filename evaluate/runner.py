@@ -151,10 +151,16 @@ def run_eval(cfg: EvalRunConfig, out: str | None = None, timings: dict[str, floa
     if cfg.responses:
         matched = match_responses(cfg.responses, all_items, wanted, {n: t.version for n, t in tasks.items()})
         answers = {k: (a.response, a.finish_reason) for k, a in matched.items()}
+    elif run.file("responses.parquet").exists():
+        # Resuming: generation finished before the crash; score what was generated.
+        answers = {(r["task"], r["item_id"]): (r["response"], r["finish_reason"]) for r in run.read_rows("responses")}
+        print(f"eval: resuming {run.path} with its {len(answers)} generated responses", file=sys.stderr)
     else:
         start = time.perf_counter()
         answers, backend = _generate(cfg, tasks, wanted)
         timings["generate"] = time.perf_counter() - start
+        run.write_rows("responses", [{"task": t, "item_id": i, "response": text, "finish_reason": why}
+                                     for (t, i), (text, why) in answers.items()])
     rows, metrics = [], {}
     try:
         for name, task in tasks.items():

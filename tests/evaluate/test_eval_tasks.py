@@ -135,7 +135,7 @@ def test_reward_judge_runs_on_tiny_model(tiny_llama, shared_data, tmp_path):
     assert [v["win"] for v in values] == [0.5, 0.5, 0.5]  # same text, same reward
 
 
-def test_generation_path_with_hf_backend_records_model(tiny_llama, tmp_path):
+def test_generation_path_with_hf_backend_records_model(tiny_llama, tmp_path, monkeypatch):
     model = tmp_path / "ckpt"
     shutil.copytree(tiny_llama, model)
     (model / "alignsmith_lineage.json").write_text(json.dumps({"base": "smollm2", "stage": "dpo"}))
@@ -154,6 +154,18 @@ def test_generation_path_with_hf_backend_records_model(tiny_llama, tmp_path):
     assert main(["eval", "run", "--model", str(model), "--backend", "hf", "--tasks", "ifeval,constraints",
                  "--limit", "2", "--max-tokens", "4", "--out", str(out)]) == 0
     assert (out / "DONE").read_text() == stamp
+    # A crash after generation: the rerun scores the saved responses instead of generating again.
+    for name in ("DONE", "items.parquet", "metrics.json"):
+        (out / name).unlink()
+    import alignsmith.evaluate.runner as runner
+
+    def _no_generation(*a, **k):
+        raise AssertionError("generation should not run when resuming")
+
+    monkeypatch.setattr(runner, "_generate", _no_generation)
+    assert main(["eval", "run", "--model", str(model), "--backend", "hf", "--tasks", "ifeval,constraints",
+                 "--limit", "2", "--max-tokens", "4", "--out", str(out)]) == 0
+    assert load_eval_run(out).items["response"].tolist() == run.items["response"].tolist()
 
 
 def test_ifeval_hub_id_offline_error_is_clear(monkeypatch):
