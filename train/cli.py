@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "alignsmith.curate.cli_models",
     "alignsmith.curate.cli_generate",
     "alignsmith.curate.cli_prompts",
+    "alignsmith.curate.cli_curate",
     "alignsmith.curate.cli_pairs",
     "alignsmith.evaluate.cli_eval",
     "alignsmith.evaluate.cli_results",

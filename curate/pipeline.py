@@ -1,0 +1,185 @@
+"""The curation pipeline: a YAML list of named filters and scorers applied in order, with a funnel.
+
+    from alignsmith.curate.pipeline import curate_rows, load_config
+    kept, dropped, report = curate_rows(rows, load_config("curate.yaml"))
+
+A step is `{filter: NAME, option: value, ...}` or `{scorer: NAME, ...}` (a bare string is a filter).
+Before the first step, rows whose text field is missing, not text, or over `max_chars` are quarantined by
+the built-in `input` step, so no filter ever sees them and none is lost.
+"""
+from __future__ import annotations
+
+import importlib
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from .filtering import FILTERS, Filter
+from .quarantine import MAX_TEXT_CHARS, quarantined, text_problem
+from .scoring import SCORERS, Scorer, apply_scorers
+
+DEFAULT_CONFIG = "curate_default.yaml"
+# Modules that register filters/scorers on import; the safety filters may be absent in a slim install.
+PART_MODULES = ("alignsmith.curate.format_filters", "alignsmith.curate.dedup.filter",
+                "alignsmith.curate.decontam", "alignsmith.curate.verifiers")
+OPTIONAL_PART_MODULES = ("alignsmith.curate.safety",)
+
+
+def load_parts() -> None:
+    """Import every module that registers filters and scorers."""
+    for name in PART_MODULES:
+        importlib.import_module(name)
+    for name in OPTIONAL_PART_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def default_config_path() -> str:
+    """The packaged default config (empty, truncated, leakage, repetition)."""
+    return str(resources.files(__package__) / DEFAULT_CONFIG)
+
+
+def load_config(path: str | None = None) -> dict:
+    """Read a curate YAML (a list of steps, or a mapping with `steps:`); None → the packaged default."""
+    path = path or default_config_path()
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    config = {"steps": data} if isinstance(data, list) else dict(data or {})
+    if not isinstance(config.get("steps"), list):
+        raise ValueError(f"{path}: expected a list of steps (or `steps:` holding one), got {type(data).__name__}")
+    config["steps"] = [normalise_step(s, path, i) for i, s in enumerate(config["steps"], 1)]
+    return config
+
+
+def normalise_step(step: Any, where: str = "config", index: int = 0) -> dict:
+    """`"empty"` → `{"filter": "empty"}`; checks there is exactly one of filter/scorer."""
+    if isinstance(step, str):
+        return {"filter": step}
+    if not isinstance(step, dict):
+        raise ValueError(f"{where}: step {index} must be a name or a mapping, got {step!r}")
+    kinds = [k for k in ("filter", "scorer") if k in step]
+    if len(kinds) != 1:
+        raise ValueError(f"{where}: step {index} needs exactly one of `filter:` or `scorer:`, got {step!r}")
+    return dict(step)
+
+
+def build_step(spec: dict) -> tuple[str, str, Filter | Scorer]:
+    """(kind, name, part) for one step spec; unknown names raise with 'did you mean'."""
+    load_parts()
+    spec = normalise_step(spec)
+    kind = "filter" if "filter" in spec else "scorer"
+    name = spec[kind]
+    options = {k: v for k, v in spec.items() if k != kind}
+    registry = FILTERS if kind == "filter" else SCORERS
+    return kind, name, registry.get(name)(**options)
+
+
+def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict | None = None, *,
+                text_field: str = "response", max_chars: int = MAX_TEXT_CHARS,
+                executor: str = "local") -> tuple[list[dict], list[dict], dict]:
+    """Apply the steps in order; return (kept, dropped with `drop_reason`, report with the funnel).
+
+    `filter_specs`: a list of steps, a loaded config mapping, or None for the packaged default.
+    `executor`: "local" or "ray" (same results; Ray Data runs the per-row filters and MinHash banding).
+    """
+    config = filter_specs if isinstance(filter_specs, dict) else \
+        {"steps": list(filter_specs)} if filter_specs is not None else load_config()
+    specs = [normalise_step(s) for s in config["steps"]]
+    steps = [build_step(s) for s in specs]
+    started = time.perf_counter()
+    kept, dropped = [], []
+    for r in rows:
+        problem = text_problem(r, text_field, max_chars)
+        (dropped.append(quarantined(r, problem)) if problem else kept.append(r))
+    funnel = [{"step": "input", "kind": "check", "dropped": len(dropped), "rows_after": len(kept)}]
+    if executor == "ray":
+        from .ray_executor import run_steps_ray
+        kept, more, funnel_tail = run_steps_ray(kept, steps)
+    elif executor == "local":
+        kept, more, funnel_tail = run_steps_local(kept, steps)
+    else:
+        raise ValueError(f"executor must be 'local' or 'ray', got {executor!r}")
+    dropped += more
+    report = {"rows_in": len(rows), "funnel": funnel + funnel_tail, "rows_out": len(kept),
+              "dropped_total": len(dropped), "executor": executor,
+              "seconds": round(time.perf_counter() - started, 3),
+              "config": {"steps": specs, "text_field": text_field, "max_chars": max_chars}}
+    return kept, dropped, report
+
+
+def run_steps_local(rows: list[dict], steps: list[tuple[str, str, Any]]) -> tuple[list[dict], list[dict], list]:
+    """Run built steps in this process: (kept, dropped, funnel entries)."""
+    kept, dropped, funnel = list(rows), [], []
+    for kind, name, part in steps:
+        if kind == "scorer":
+            apply_scorers(kept, {name: part})
+            funnel.append({"step": name, "kind": "scorer", "dropped": 0, "rows_after": len(kept)})
+            continue
+        kept, lost = apply_one_filter(kept, part, part.reject_batch(kept))
+        dropped += lost
+        funnel.append({"step": name, "kind": "filter", "dropped": len(lost), "rows_after": len(kept)})
+    return kept, dropped, funnel
+
+
+def apply_one_filter(rows: list[dict], part: Filter, reasons: Sequence[str | None]) -> tuple[list[dict], list[dict]]:
+    """Split rows by a filter's reasons; dropped rows get `drop_reason` and the reason's extra columns."""
+    kept, dropped = [], []
+    for row, reason in zip(rows, reasons):
+        if reason is None:
+            kept.append(row)
+        else:
+            dropped.append({**row, **getattr(reason, "fields", {}), "drop_reason": f"{part.name}: {reason}"})
+    return kept, dropped
+
+
+def format_funnel(report: dict) -> str:
+    """The funnel as a small table: rows in, dropped per step (in order), rows out."""
+    lines = [f"{'rows in':<24}{report['rows_in']:>10}"]
+    for step in report["funnel"]:
+        label = f"  - {step['step']}" + (" (scorer)" if step["kind"] == "scorer" else "")
+        lines.append(f"{label:<24}{-step['dropped'] if step['dropped'] else 0:>10}   → {step['rows_after']}")
+    lines.append(f"{'rows out':<24}{report['rows_out']:>10}")
+    return "\n".join(lines)
+
+
+PROMPT_FIELDS = ("prompt", "instruction_id_list", "kwargs", "category", "source")
+
+
+def load_input(path: str | Path) -> tuple[list[dict], list[dict]]:
+    """(rows, quarantined rows) from a generate run folder, a folder of Parquet shards, or a row file.
+
+    A generate run folder (`candidates/*.parquet` + `prompts.parquet`) has its prompt rows joined on
+    `prompt_id`, so filters see `prompt`, `instruction_id_list` and `kwargs` next to each response.
+    """
+    from .datafiles import read_parquet
+    from .errors import InputError
+    from .quarantine import read_rows_quarantined
+    path = Path(path)
+    if not path.exists():
+        raise InputError("input does not exist (give a generate run folder or a .parquet/.jsonl file)",
+                         path=str(path))
+    if path.is_dir():
+        shards = path / "candidates"
+        if shards.is_dir():
+            if not any(shards.glob("*.parquet")):
+                raise InputError("generate run folder has no candidates/*.parquet shards", path=str(path))
+            rows = read_parquet(shards)
+            prompts_file = path / "prompts.parquet"
+            prompts = read_parquet(prompts_file) if prompts_file.exists() else []
+            return join_prompts(rows, prompts), []
+        return read_parquet(path), []
+    return read_rows_quarantined(path)
+
+
+def join_prompts(candidates: list[dict], prompts: list[dict]) -> list[dict]:
+    """Candidate rows with their prompt's fields added (the candidate's own values win)."""
+    by_id = {p["prompt_id"]: p for p in prompts if "prompt_id" in p}
+    joined = []
+    for c in candidates:
+        p = by_id.get(c.get("prompt_id"), {})
+        joined.append({**{k: p[k] for k in PROMPT_FIELDS if k in p}, **c})
+    return joined
