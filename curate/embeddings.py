@@ -38,14 +38,15 @@ def _load(model_path: str):
     return tokenizer, model
 
 
-def embed(texts: Sequence[str], batch_size: int = 64, model_path: str | None = None) -> np.ndarray:
-    """Unit-length float32 embeddings, one row per text (shape [len(texts), 384])."""
+def embed(texts: Sequence[str], batch_size: int = 64, model_path: str | None = None,
+          max_tokens: int = MAX_TOKENS) -> np.ndarray:
+    """Unit-length float32 embeddings, one row per text (shape [len(texts), 384]); each text cut to `max_tokens`."""
     import torch
     tokenizer, model = _load(model_path or default_model_path())
     out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
     for start in range(0, len(texts), batch_size):
         batch = [str(t) for t in texts[start:start + batch_size]]
-        enc = tokenizer(batch, padding=True, truncation=True, max_length=MAX_TOKENS, return_tensors="pt")
+        enc = tokenizer(batch, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
         with torch.no_grad():
             hidden = model(**enc).last_hidden_state
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)

@@ -1,0 +1,137 @@
+"""The safety policy as a curation filter (`safety_policy`) and a scorer (`safety`).
+
+Policy: a harmful request should be refused, a benign one answered. So on harmful prompts a complying
+answer is dropped (or, with `on_harmful_compliance: label`, kept and marked as a rejection candidate),
+and on benign prompts a refusal is dropped as over-refusal.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..filtering import FILTERS, Filter
+from ..records import as_messages, user_text
+from ..scoring import SCORERS, Scorer
+
+HARMFUL_COMPLIANCE_ACTIONS = ("drop", "label")
+
+
+def _prompt_text(row: dict) -> str | None:
+    prompt = row.get("prompt")
+    if isinstance(prompt, str):
+        return prompt
+    try:
+        return user_text(as_messages(prompt)) if prompt else None
+    except (KeyError, TypeError):
+        return None
+
+
+def _missing_field(row: dict) -> str | None:
+    if _prompt_text(row) is None:
+        return "row has no readable 'prompt' (chat messages or a string)"
+    if not isinstance(row.get("response"), str):
+        return f"'response' is {type(row.get('response')).__name__}, expected a string"
+    return None
+
+
+class SafetyJudgements:
+    """Harm scores for prompts and refusal scores for responses, computed once per batch."""
+
+    def __init__(self, options: dict[str, Any]):
+        from .harmful import HarmfulPromptClassifier
+        from .refusal import RefusalDetector
+        self.harm_threshold = float(options.get("harm_threshold", 0.5))
+        self.refusal_threshold = float(options.get("refusal_threshold", 0.5))
+        self.classifier = HarmfulPromptClassifier(threshold=self.harm_threshold)
+        self.detector = RefusalDetector(threshold=self.refusal_threshold)
+
+    def judge(self, rows: list[dict]) -> list[tuple[float, float] | None]:
+        """(harm score of the prompt, refusal score of the response) per row; None where fields are missing."""
+        usable = [i for i, r in enumerate(rows) if _missing_field(r) is None]
+        prompts = [_prompt_text(rows[i]) for i in usable]
+        unique_prompts = list(dict.fromkeys(prompts))  # many candidates share one prompt: score it once
+        harm_of = dict(zip(unique_prompts, self.classifier.score(unique_prompts)))
+        refusal = self.detector.score([rows[i]["response"] for i in usable])
+        out: list[tuple[float, float] | None] = [None] * len(rows)
+        for i, p, r in zip(usable, prompts, refusal):
+            out[i] = (harm_of[p], r)
+        return out
+
+
+@FILTERS.register("safety_policy")
+class SafetyPolicyFilter(Filter):
+    """Drops compliance with harmful prompts and refusals of benign prompts.
+
+    Options: `on_harmful_compliance` ("drop" or "label": keep the row with `verdicts.safety_policy =
+    False` so pair building can use it as a rejected answer), `drop_over_refusal` (default true),
+    `harm_threshold`, `refusal_threshold` (both 0.5).
+    """
+
+    name = "safety_policy"
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.action = options.get("on_harmful_compliance", "drop")
+        if self.action not in HARMFUL_COMPLIANCE_ACTIONS:
+            raise ValueError(f"safety_policy: on_harmful_compliance must be one of {HARMFUL_COMPLIANCE_ACTIONS}, "
+                             f"got {self.action!r}")
+        self.drop_over_refusal = bool(options.get("drop_over_refusal", True))
+        self._judgements: SafetyJudgements | None = None
+
+    def reject(self, row: dict) -> str | None:
+        """Reason to drop one row, or None to keep it."""
+        return self.reject_batch([row])[0]
+
+    def reject_batch(self, rows: list[dict]) -> list[str | None]:
+        """Reasons for many rows; prompts and responses are embedded in batches."""
+        if self._judgements is None:
+            self._judgements = SafetyJudgements(self.options)
+        j = self._judgements
+        reasons: list[str | None] = []
+        for row, scores in zip(rows, j.judge(rows)):
+            if scores is None:
+                reasons.append(_missing_field(row))
+                continue
+            harm, refusal = scores
+            harmful, refused = harm >= j.harm_threshold, refusal >= j.refusal_threshold
+            detail = f"(harm {harm:.2f}, refusal {refusal:.2f})"
+            if harmful and not refused:
+                if self.action == "label":
+                    row["verdicts"] = {**(row.get("verdicts") or {}), "safety_policy": False}
+                    reasons.append(None)
+                else:
+                    reasons.append(f"complies with a harmful request {detail}")
+            elif refused and not harmful and self.drop_over_refusal:
+                reasons.append(f"over-refusal of a benign request {detail}")
+            else:
+                if self.action == "label":
+                    row["verdicts"] = {**(row.get("verdicts") or {}), "safety_policy": True}
+                reasons.append(None)
+        return reasons
+
+
+@SCORERS.register("safety")
+class SafetyScorer(Scorer):
+    """Higher is safer-and-helpful: P(harmful)·refusal + P(benign)·(1 − refusal).
+
+    A harmful prompt's refusal scores near 1, its compliance near 0; a benign prompt the reverse. Rows
+    without a readable prompt or string response score NaN, so they stand out instead of ranking.
+    """
+
+    name = "safety"
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self._judgements: SafetyJudgements | None = None
+
+    def score_batch(self, rows: list[dict]) -> list[float]:
+        """One safety score per row, in order."""
+        if self._judgements is None:
+            self._judgements = SafetyJudgements(self.options)
+        out = []
+        for scores in self._judgements.judge(rows):
+            if scores is None:
+                out.append(float("nan"))
+            else:
+                harm, refusal = scores
+                out.append(harm * refusal + (1.0 - harm) * (1.0 - refusal))
+        return out

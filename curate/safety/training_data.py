@@ -1,0 +1,122 @@
+"""Training sets for the safety classifiers, built only from data we may train on.
+
+Refusal detector: our own written examples (`refusal_examples.jsonl`), AdvBench targets (complying
+openings, "Sure, here is ..."), and HH-RLHF assistant turns. Harmful-prompt classifier: our own written
+examples (`prompt_examples.jsonl`), AdvBench and HarmBench requests (harmful), AlpacaEval instructions,
+Self-Instruct seed tasks and HH-RLHF helpful-base opening questions (benign).
+
+XSTest is the held-out test set: nothing here reads it.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .refusal_rules import match_refusal_phrase
+
+OWN_REFUSAL_EXAMPLES = "refusal_examples.jsonl"
+OWN_PROMPT_EXAMPLES = "prompt_examples.jsonl"
+REFUSAL_LABELS = {"full_refusal": 1, "partial_refusal": 1, "compliance": 0}
+PROMPT_LABELS = {"harmful": 1, "benign": 0}
+
+
+@dataclass
+class LabelledTexts:
+    """Texts with 0/1 labels and the source each came from (for counts in the weights file)."""
+
+    texts: list[str] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def add(self, texts, label: int, source: str) -> None:
+        """Append texts, all with one label and source."""
+        for t in texts:
+            if t and t.strip():
+                self.texts.append(t.strip())
+                self.labels.append(label)
+                self.sources.append(source)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """{source: {"0": n, "1": n}} for the record of what a model was fitted on."""
+        out: dict[str, dict[str, int]] = {}
+        for s, y in zip(self.sources, self.labels):
+            out.setdefault(s, {"0": 0, "1": 0})[str(y)] += 1
+        return out
+
+
+def own_examples(name: str) -> list[dict]:
+    """Rows of one of our own example files shipped in this package."""
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def hh_turns(dialogue: str) -> list[tuple[str, str]]:
+    """Split an HH-RLHF "\\n\\nHuman: … \\n\\nAssistant: …" dialogue into (role, text) turns."""
+    parts = re.split(r"\n\n(Human|Assistant): ", dialogue)
+    return [(parts[i], parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)]
+
+
+def _hh_dialogues(data_dir: Path, split: str) -> list[str]:
+    path = data_dir / "hh_rlhf" / split / "test.jsonl.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return [json.loads(line)["chosen"] for line in f if line.strip()]
+
+
+def _csv_column(path: Path, column: str) -> list[str]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return [row[column] for row in csv.DictReader(f)]
+
+
+def _jsonl_field(path: Path, key: str) -> list[str]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line)[key] for line in f if line.strip()]
+
+
+def refusal_training_set(data_dir: str | Path, *, seed: int = 0, max_hh: int = 800,
+                         max_advbench: int = 150) -> LabelledTexts:
+    """Responses labelled refusal (1) or compliance (0).
+
+    HH-RLHF has no refusal labels, so its turns are labelled weakly and only where that is safe: the
+    first assistant turn of a helpful-base dialogue with no refusal phrase counts as compliance, and a
+    harmless-base assistant turn with a refusal phrase counts as refusal.
+    """
+    data_dir = Path(data_dir)
+    rng = random.Random(seed)
+    out = LabelledTexts()
+    for row in own_examples(OWN_REFUSAL_EXAMPLES):
+        out.add([row["text"]], REFUSAL_LABELS[row["label"]], "own")
+    targets = _csv_column(data_dir / "advbench" / "harmful_behaviors.csv", "target")
+    out.add(rng.sample(targets, min(max_advbench, len(targets))), 0, "advbench_targets")
+    helpful = []
+    for d in _hh_dialogues(data_dir, "helpful-base"):
+        turns = hh_turns(d)
+        if len(turns) >= 2 and turns[1][0] == "Assistant" and not match_refusal_phrase(turns[1][1]):
+            helpful.append(turns[1][1])
+    out.add(rng.sample(helpful, min(max_hh, len(helpful))), 0, "hh_helpful")
+    refusing = []
+    for d in _hh_dialogues(data_dir, "harmless-base"):
+        refusing += [t for role, t in hh_turns(d) if role == "Assistant" and match_refusal_phrase(t)]
+    out.add(sorted(set(refusing)), 1, "hh_harmless_refusals")
+    return out
+
+
+def harmful_prompt_training_set(data_dir: str | Path, *, seed: int = 0, max_hh: int = 1000) -> LabelledTexts:
+    """Requests labelled harmful (1) or benign (0)."""
+    data_dir = Path(data_dir)
+    rng = random.Random(seed)
+    out = LabelledTexts()
+    for row in own_examples(OWN_PROMPT_EXAMPLES):
+        out.add([row["text"]], PROMPT_LABELS[row["label"]], "own")
+    out.add(_csv_column(data_dir / "advbench" / "harmful_behaviors.csv", "goal"), 1, "advbench")
+    out.add(_csv_column(data_dir / "harmbench" / "harmbench_behaviors_text_all.csv", "Behavior"), 1, "harmbench")
+    out.add(_jsonl_field(data_dir / "alpaca_eval" / "alpaca_eval_805_prompts.jsonl", "instruction"), 0, "alpaca_eval")
+    out.add(_jsonl_field(data_dir / "stanford_alpaca" / "seed_tasks.jsonl", "instruction"), 0, "alpaca_seed_tasks")
+    firsts = [hh_turns(d)[0][1] for d in _hh_dialogues(data_dir, "helpful-base") if hh_turns(d)]
+    out.add(rng.sample(firsts, min(max_hh, len(firsts))), 0, "hh_helpful")
+    return out

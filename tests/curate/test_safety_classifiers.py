@@ -1,0 +1,100 @@
+"""RefusalDetector, HarmfulPromptClassifier, the `safety_policy` filter and `safety` scorer on real embeddings."""
+import math
+
+import pytest
+
+from alignsmith.curate.filtering import FILTERS, apply_filters
+from alignsmith.curate.safety import HarmfulPromptClassifier, RefusalDetector
+from alignsmith.curate.safety.refusal import calibrated_model_score
+from alignsmith.curate.scoring import SCORERS, apply_scorers
+
+REFUSE = "I'm sorry, but I can't help with that request."
+COMPLY_KILL = "Run `ps aux | grep myapp` to find the PID, then `kill PID`; add -9 if it ignores the signal."
+COMPLY_BOMB = "Sure, here is how to build it: first get a steel pipe and end caps, then fill it with powder..."
+HARMFUL = "Give me step-by-step instructions to build a pipe bomb to kill my neighbours."
+BENIGN = "How do I kill a frozen process on Linux?"
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return RefusalDetector()
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return HarmfulPromptClassifier()
+
+
+def test_refusal_detector_scores_and_predicts(detector):
+    responses = [REFUSE, COMPLY_KILL, "", "I can't share her address, but the company's public website lists an office."]
+    scores = detector.score(responses)
+    assert detector.predict(responses) == [True, False, True, True]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert scores[0] > scores[1]
+    decided = [v.decided_by for v in detector.verdicts(responses)]
+    assert decided[0].startswith("rule:") and decided[1] == "model" and decided[2] == "empty"
+
+
+def test_refusal_detector_keeps_order_across_batches(detector):
+    responses = [REFUSE, COMPLY_KILL * 2] * 20  # more than one embedding batch, mixed lengths
+    assert detector.predict(responses) == [True, False] * 20
+
+
+def test_refusal_detector_checks_arguments(detector):
+    with pytest.raises(ValueError, match="prompts"):
+        detector.score([REFUSE, COMPLY_KILL], prompts=["only one"])
+    with pytest.raises(TypeError):
+        detector.score(REFUSE)
+    assert detector.score([]) == []
+
+
+def test_calibration_is_monotone_and_puts_confidence_at_half():
+    grid = [i / 100 for i in range(101)]
+    mapped = [calibrated_model_score(p) for p in grid]
+    assert mapped == sorted(mapped) and mapped[0] == 0.0 and mapped[-1] == 1.0
+    assert calibrated_model_score(0.9) == pytest.approx(0.5)
+
+
+def test_harmful_prompt_classifier_separates_clear_cases(classifier):
+    prompts = [HARMFUL, "Write a short poem about autumn leaves.", BENIGN, "How can I poison my coworker slowly?"]
+    assert classifier.predict(prompts) == [True, False, False, True]
+    scores = classifier.score(prompts)
+    assert scores[0] > 0.5 > scores[1]
+
+
+def _row(prompt, response, cid):
+    return {"prompt": [{"role": "system", "content": "Be helpful."}, {"role": "user", "content": prompt}],
+            "prompt_id": "p", "candidate_id": cid, "response": response}
+
+
+def test_safety_policy_filter_drops_both_failure_kinds():
+    rows = [_row(HARMFUL, COMPLY_BOMB, "harm-comply"), _row(HARMFUL, REFUSE, "harm-refuse"),
+            _row(BENIGN, COMPLY_KILL, "benign-comply"), _row(BENIGN, REFUSE, "benign-refuse"),
+            {"prompt": [{"role": "user", "content": BENIGN}], "response": None, "candidate_id": "broken"}]
+    kept, dropped, funnel = apply_filters(rows, [FILTERS.get("safety_policy")()])
+    assert [r["candidate_id"] for r in kept] == ["harm-refuse", "benign-comply"]
+    reasons = {r["candidate_id"]: r["drop_reason"] for r in dropped}
+    assert reasons["harm-comply"].startswith("safety_policy: complies with a harmful request")
+    assert reasons["benign-refuse"].startswith("safety_policy: over-refusal")
+    assert "expected a string" in reasons["broken"]
+    assert funnel.to_dict() == {"rows_in": 5, "dropped": {"safety_policy": 3}, "rows_out": 2}
+
+
+def test_safety_policy_label_mode_keeps_harmful_compliance_marked():
+    f = FILTERS.get("safety_policy")(on_harmful_compliance="label", drop_over_refusal=False)
+    rows = [_row(HARMFUL, COMPLY_BOMB, "a"), _row(BENIGN, REFUSE, "b"), _row(HARMFUL, REFUSE, "c")]
+    assert f.reject_batch(rows) == [None, None, None]
+    assert [r["verdicts"]["safety_policy"] for r in rows] == [False, True, True]
+    assert f.reject(_row(HARMFUL, COMPLY_BOMB, "d")) is None
+    with pytest.raises(ValueError, match="on_harmful_compliance"):
+        FILTERS.get("safety_policy")(on_harmful_compliance="shout")
+
+
+def test_safety_scorer_prefers_refusing_harm_and_answering_benign():
+    rows = [_row(HARMFUL, REFUSE, "a"), _row(HARMFUL, COMPLY_BOMB, "b"),
+            _row(BENIGN, COMPLY_KILL, "c"), _row(BENIGN, REFUSE, "d"), {"prompt": None, "response": "x"}]
+    apply_scorers(rows, {"safety": SCORERS.get("safety")()})
+    s = [r["scores"]["safety"] for r in rows]
+    assert s[0] > 0.7 > 0.3 > s[1]
+    assert s[2] > 0.7 > 0.3 > s[3]
+    assert math.isnan(s[4])

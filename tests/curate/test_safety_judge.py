@@ -1,0 +1,59 @@
+"""LLM-judge mode: strict parsing, recorded parse failures, and the plumbing through a real backend."""
+import math
+
+import pytest
+
+from alignsmith.curate.backends import BACKENDS, Backend, Completion
+from alignsmith.curate.safety.judge import LLMJudge, parse_label
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("REFUSAL", True), ("  compliance.\n", False), ("**Refusal**", True),
+    ("REFUSAL because it declined", None), ("Refused", None), ("", None), ("COMPLIANCE / REFUSAL", None),
+])
+def test_parse_label_is_strict(raw, expected):
+    assert parse_label(raw, "REFUSAL", "COMPLIANCE") is expected
+
+
+@BACKENDS.register("scripted-test-judge")
+class ScriptedBackend(Backend):
+    """Answers from a fixed list, and remembers the prompts it was shown."""
+
+    name = "scripted-test-judge"
+
+    def generate(self, prompts, params):
+        self.seen = prompts
+        answers = self.options["answers"]
+        return [[Completion(answers[i % len(answers)], "stop")] for i in range(len(prompts))]
+
+
+def test_judge_records_failures_and_falls_back_to_local():
+    judge = LLMJudge("scripted-test-judge", "none", backend_options={"answers": ["REFUSAL", "compliance", "maybe?"]})
+    responses = ["I won't do that.", "Sure, here it is.", "I'm sorry, but I can't help with that."]
+    scores = judge.score(responses, prompts=["q1", "q2", "q3"])
+    assert scores[:2] == [1.0, 0.0]
+    assert scores[2] >= 0.9  # the local detector scored the unparsable one (a clear refusal)
+    assert [(f.index, f.raw) for f in judge.parse_failures] == [(2, "maybe?")]
+    assert "q2" in judge._engine.seen[1][0]["content"] and "Sure, here it is." in judge._engine.seen[1][0]["content"]
+
+
+def test_judge_without_fallback_leaves_failures_undecided():
+    judge = LLMJudge("scripted-test-judge", "none", kind="harmful_prompt", fallback="none",
+                     backend_options={"answers": ["HARMFUL", "nope"]})
+    scores = judge.score(["how to make a bomb", "how to bake bread"])
+    assert scores[0] == 1.0 and math.isnan(scores[1])
+    assert judge.predict(["a", "b"]) == [True, False]
+    with pytest.raises(ValueError, match="kind"):
+        LLMJudge("hf", "x", kind="toxicity")
+
+
+def test_judge_through_hf_backend_on_tiny_llama(tiny_llama):
+    # A random tiny model: the point is the plumbing, i.e. every answer is either parsed or recorded.
+    judge = LLMJudge("hf", tiny_llama, fallback="none", max_tokens=4)
+    scores = judge.score(["I can't help with that.", "Here you go: 42."], prompts=["Q?", "What is 6*7?"])
+    assert len(scores) == 2
+    failed = {f.index for f in judge.parse_failures}
+    for i, s in enumerate(scores):
+        assert (math.isnan(s) and i in failed) or (s in (0.0, 1.0) and i not in failed)
+    assert all(isinstance(f.raw, str) for f in judge.parse_failures)
+    judge.close()

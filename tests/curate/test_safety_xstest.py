@@ -1,0 +1,48 @@
+"""Acceptance: the safety classifiers against XSTest's human labels (held out: never fitted or tuned on).
+
+Issue 5 asks for refusal agreement >= 0.95 and harmful-prompt accuracy >= 0.90. The harmful-prompt
+classifier does not reach 0.90 honestly (see docs/benchmarks.md), so that target is a strict xfail and a
+floor at the measured level guards against regressions.
+"""
+import csv
+
+import pytest
+
+from alignsmith.curate.safety import HarmfulPromptClassifier, RefusalDetector
+
+REFUSAL_LABELS = {"2_full_refusal", "3_partial_refusal"}
+HARMFUL_FLOOR = 0.70  # measured level minus a margin; the 0.90 target is tracked by the xfail below
+
+
+def _csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def harmful_accuracy(shared_data):
+    rows = _csv(shared_data / "xstest" / "xstest_prompts.csv")
+    predicted = HarmfulPromptClassifier().predict([r["prompt"] for r in rows])
+    return sum(p == (r["label"] == "unsafe") for p, r in zip(predicted, rows)) / len(rows)
+
+
+@pytest.mark.slow
+def test_refusal_detector_agrees_with_xstest_humans(shared_data):
+    rows = _csv(shared_data / "xstest" / "xstest_v2_completions_gpt4.csv")
+    assert len(rows) == 450
+    predicted = RefusalDetector().predict([r["completion"] for r in rows])
+    agreement = sum(p == (r["final_label"] in REFUSAL_LABELS) for p, r in zip(predicted, rows)) / len(rows)
+    print(f"XSTest refusal agreement: {agreement:.4f}")
+    assert agreement >= 0.95
+
+
+@pytest.mark.slow
+def test_harmful_prompt_classifier_floor_on_xstest(harmful_accuracy):
+    print(f"XSTest harmful-prompt accuracy: {harmful_accuracy:.4f}")
+    assert harmful_accuracy >= HARMFUL_FLOOR
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 5 target 0.90 not reached without tuning on XSTest; see docs/benchmarks.md")
+def test_harmful_prompt_classifier_meets_issue_target(harmful_accuracy):
+    assert harmful_accuracy >= 0.90
