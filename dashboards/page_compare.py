@@ -15,14 +15,14 @@ COLOURS = alt.Scale(domain=["improved", "regressed", "no significant change", "c
 
 def delta_chart(table: pd.DataFrame) -> alt.Chart:
     """Differences (new - base) with their 95% intervals, coloured by verdict."""
-    base = alt.Chart(table).encode(y=alt.Y("metric:N", title=None))
+    base = alt.Chart(table).encode(y=alt.Y("metric:N", title=None, axis=alt.Axis(labelLimit=320)))
     rule = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low:Q", title="new − base"), x2="ci_high:Q",
                                                 color=alt.Color("verdict:N", scale=COLOURS))
     point = base.mark_point(filled=True, size=70).encode(
         x="diff:Q", color=alt.Color("verdict:N", scale=COLOURS),
         tooltip=["metric", alt.Tooltip("diff", format=".3f"), alt.Tooltip("p_holm", format=".3g"), "test", "n"])
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-    return (rule + point + zero).properties(height=max(120, 30 * len(table)))
+    return (rule + point + zero).properties(height={"step": 30})
 
 
 @st.cache_data(show_spinner="comparing…", max_entries=32)

@@ -8,7 +8,7 @@ import streamlit as st
 from alignsmith.dashboards.store import Run, RunReadError, finished, read_json, read_parquet
 from alignsmith.dashboards.widgets import current_runs, plain_text, response_pair, show_problems, text_table
 
-DATASET_KINDS = ("curate", "pairs", "generate")
+DATASET_KINDS = ("pairs", "curate", "generate")
 PAIR_TEXT = ("prompt", "chosen", "rejected")
 
 
@@ -22,13 +22,12 @@ def funnel_rows(rows_in: int, dropped: dict) -> pd.DataFrame:
 
 
 def funnel_chart(table: pd.DataFrame, title: str) -> alt.Chart:
-    order = table["step"].tolist()
-    base = alt.Chart(table).encode(y=alt.Y("step:N", sort=order, title=None))
-    bars = base.mark_bar().encode(x=alt.X("rows_left:Q", title="rows left"),
-                                  tooltip=["step", "rows_left", "dropped"])
-    text = base.mark_text(align="left", dx=3).encode(x="rows_left:Q", text=alt.Text("dropped_label:N"))
-    table["dropped_label"] = ["" if d == 0 else f"−{d}" for d in table["dropped"]]
-    return (bars + text).properties(title=title, height=max(120, 30 * len(table)))
+    """Rows left after each step as bars, the step's own drop count in its label."""
+    table = table.assign(label=[s if d == 0 else f"{s} (−{d})" for s, d in zip(table["step"], table["dropped"])])
+    return alt.Chart(table).mark_bar().encode(
+        x=alt.X("rows_left:Q", title="rows left"),
+        y=alt.Y("label:N", sort=table["label"].tolist(), title=None, axis=alt.Axis(labelLimit=320)),
+        tooltip=["step", "rows_left", "dropped"]).properties(title=title)
 
 
 def search_rows(df: pd.DataFrame, query: str, columns: tuple[str, ...]) -> pd.DataFrame:

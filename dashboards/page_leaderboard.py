@@ -32,12 +32,14 @@ def win_rate_long(board: dict) -> pd.DataFrame:
 
 
 def heatmap(long: pd.DataFrame) -> alt.Chart:
-    base = alt.Chart(long).encode(x=alt.X("opponent:N", title="against"), y=alt.Y("player:N", title=None))
+    base = alt.Chart(long).encode(x=alt.X("opponent:N", title="against", axis=alt.Axis(labelLimit=260)),
+                                  y=alt.Y("player:N", title=None, axis=alt.Axis(labelLimit=420)))
     cells = base.mark_rect().encode(
         color=alt.Color("win_rate:Q", scale=alt.Scale(domain=[0, 1], scheme="redblue")),
         tooltip=["player", "opponent", alt.Tooltip("win_rate", format=".3f"), "games"])
     labels = base.mark_text(baseline="middle").encode(text=alt.Text("win_rate:Q", format=".2f"))
-    return (cells + labels).properties(title="win rate of row player against column player", height=320)
+    return (cells + labels).properties(title="win rate of row player against column player",
+                                       height={"step": 36})
 
 
 def render() -> None:

@@ -96,12 +96,13 @@ def response_pair(left_title: str, left: str, right_title: str, right: str) -> N
 def interval_bars(df: pd.DataFrame, label: str, value: str, low: str, high: str, title: str) -> alt.Chart:
     """Horizontal points with interval bars, one row per `label`, ordered by `value`."""
     order = df.sort_values(value, ascending=False)[label].tolist()
-    base = alt.Chart(df).encode(y=alt.Y(f"{label}:N", sort=order, title=None))
+    base = alt.Chart(df).encode(y=alt.Y(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelLimit=420)))
     bars = base.mark_rule(strokeWidth=2).encode(x=alt.X(f"{low}:Q", title=value), x2=f"{high}:Q")
     points = base.mark_point(filled=True, size=70).encode(
         x=f"{value}:Q", tooltip=[label, alt.Tooltip(value, format=".3f"), alt.Tooltip(low, format=".3f"),
                                  alt.Tooltip(high, format=".3f")])
-    return (bars + points).properties(title=title, height=max(120, 28 * len(df)))
+    # A per-row step (not a fixed height) keeps one readable band per row however many rows there are.
+    return (bars + points).properties(title=title, height={"step": 28})
 
 
 def fmt(value, digits: int = 3) -> str:

@@ -82,7 +82,7 @@ def _safety_runs(root: Path, shared: Path) -> None:
         rows = []
         for i, it in enumerate(items):
             r = refused(i, it)
-            text = "I'm sorry, but I can't help with that." if r else (XSS if i == 1 else f"Sure: {i}.")
+            text = "I'm sorry, but I can't help with that." if r else (XSS if i < 2 else f"Sure: {i}.")
             rows.append(_item_row(task, EvalSample(it, text), SafetyTask._values(EvalSample(it, text), r)))
         run.write_rows("items", rows)
         run.write_metrics(task.aggregate(rows, seed=0))
