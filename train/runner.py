@@ -123,8 +123,8 @@ def lora_config(config: TrainConfig, task_type: str):
 
 def final_loss(log_history: list[dict]) -> float | None:
     """The last logged training loss (PPO logs its policy loss under another name)."""
-    for entry in reversed(log_history):
-        for key in ("loss", "loss/policy_avg", "train_loss"):
+    for key in ("loss", "loss/policy_avg", "train_loss"):  # the last step's loss before the run's mean
+        for entry in reversed(log_history):
             if key in entry:
                 return float(entry[key])
     return None
