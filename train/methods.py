@@ -8,11 +8,12 @@ from .runner import (TrainingRun, TrainResult, finish, load_causal_lm, load_sequ
 from .trl_compat import import_trl
 
 
-def _prepare(config: TrainConfig, method: str, **row_options) -> tuple[TrainingRun, object]:
+def _prepare(config: TrainConfig, method: str, callbacks: list | None = None,
+             **row_options) -> tuple[TrainingRun, object]:
     if config.method != method:
         raise ValueError(f"config is for {config.method!r}, not {method!r}")
     rows, info = load_training_rows(config.dataset, method, max_rows=config.max_rows, **row_options)
-    run = TrainingRun(config)
+    run = TrainingRun(config, callbacks)
     run.dataset_info = info
     return run, to_dataset(rows)
 
@@ -21,11 +22,11 @@ def _train(run: TrainingRun, trainer) -> None:
     trainer.train(resume_from_checkpoint=True if run.resume_checkpoint() else None)
 
 
-def train_sft(config: TrainConfig) -> TrainResult:
+def train_sft(config: TrainConfig, callbacks: list | None = None) -> TrainResult:
     """Supervised fine-tuning on prompt/completion rows; the loss covers the completion tokens only."""
     from .config import trl_config
     trl = import_trl()
-    run, dataset = _prepare(config, "sft")
+    run, dataset = _prepare(config, "sft", callbacks)
     tokenizer = load_tokenizer(run.base_model)
     args = trl_config(config, run.output_dir, completion_only_loss=True)
     trainer = trl.SFTTrainer(model=load_causal_lm(run.base_model), args=args, train_dataset=dataset,
@@ -35,11 +36,11 @@ def train_sft(config: TrainConfig) -> TrainResult:
     return finish(run, trainer, tokenizer)
 
 
-def train_rm(config: TrainConfig) -> TrainResult:
+def train_rm(config: TrainConfig, callbacks: list | None = None) -> TrainResult:
     """A reward model (sequence classifier, one output) on chosen/rejected pairs; saved merged."""
     from .config import trl_config
     trl = import_trl()
-    run, dataset = _prepare(config, "rm")
+    run, dataset = _prepare(config, "rm", callbacks)
     tokenizer = load_tokenizer(run.base_model)
     model = load_sequence_classifier(run.base_model, num_labels=1)
     model.config.pad_token_id = tokenizer.pad_token_id
@@ -51,12 +52,12 @@ def train_rm(config: TrainConfig) -> TrainResult:
     return finish(run, trainer, tokenizer, always_merge=True)
 
 
-def train_dpo(config: TrainConfig) -> TrainResult:
+def train_dpo(config: TrainConfig, callbacks: list | None = None) -> TrainResult:
     """DPO on chosen/rejected pairs: with LoRA the frozen base is the reference (no copy); without LoRA the
     reference log-probabilities are computed once before training, so no second model stays in memory."""
     from .config import trl_config
     trl = import_trl()
-    run, dataset = _prepare(config, "dpo")
+    run, dataset = _prepare(config, "dpo", callbacks)
     tokenizer = load_tokenizer(run.base_model)
     defaults = {} if config.lora.enabled else {"precompute_ref_log_probs": True}
     args = trl_config(config, run.output_dir, **defaults)

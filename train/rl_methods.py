@@ -14,7 +14,7 @@ from .trl_compat import fix_ppo_trainer, import_trl, ppo_classes
 REWARD_SOURCES = ("verifiers", "reward_model")
 
 
-def train_ppo(config: TrainConfig) -> TrainResult:
+def train_ppo(config: TrainConfig, callbacks: list | None = None) -> TrainResult:
     """PPO from TRL 1.12's experimental package: the policy starts from `model` (the SFT checkpoint), which
     also serves as the KL reference (`trl.kl_coef`); the value model starts from the reward model."""
     _, PPOTrainer = ppo_classes()
@@ -22,7 +22,7 @@ def train_ppo(config: TrainConfig) -> TrainResult:
         raise InputError("ppo needs reward_model: a folder from `alignsmith train rm` (--reward_model PATH)")
     reward = load_sequence_classifier(config.reward_model)
     value = load_sequence_classifier(config.value_model or config.reward_model, what="value model")
-    run, dataset = _prepare(config, "ppo")
+    run, dataset = _prepare(config, "ppo", callbacks)
     # Rollouts generate after the prompt, so prompts are padded on the left.
     tokenizer = load_tokenizer(run.base_model, padding_side="left")
     dataset = dataset.map(lambda row: {"input_ids": tokenizer.apply_chat_template(
@@ -73,11 +73,11 @@ def grpo_rewards(config: TrainConfig, tokenizer) -> tuple[list, list | None]:
     return funcs, processors
 
 
-def train_grpo(config: TrainConfig) -> TrainResult:
+def train_grpo(config: TrainConfig, callbacks: list | None = None) -> TrainResult:
     """GRPO on prompts: each prompt is sampled `trl.num_generations` times and rewarded by the verifiers
     (fraction of constraints met) and/or a reward model."""
     trl = import_trl()
-    run, dataset = _prepare(config, "grpo", need_verifier_columns="verifiers" in config.rewards)
+    run, dataset = _prepare(config, "grpo", callbacks, need_verifier_columns="verifiers" in config.rewards)
     tokenizer = load_tokenizer(run.base_model, padding_side="left")
     funcs, processors = grpo_rewards(config, tokenizer)
     args = trl_config(config, run.output_dir, use_vllm=False)
@@ -90,8 +90,8 @@ def train_grpo(config: TrainConfig) -> TrainResult:
 
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Run the training method named by `config.method`."""
+def train(config: TrainConfig, callbacks: list | None = None) -> TrainResult:
+    """Run the training method named by `config.method` (extra TrainerCallbacks may be passed)."""
     from .methods import train_dpo, train_rm, train_sft
     return {"sft": train_sft, "rm": train_rm, "dpo": train_dpo, "ppo": train_ppo, "grpo": train_grpo}[
-        config.method](config)
+        config.method](config, callbacks)

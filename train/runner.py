@@ -1,6 +1,7 @@
 """What every training method shares: the run folder, model/tokenizer loading, LoRA, saving, the summary."""
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,14 +38,18 @@ class TrainResult:
 class TrainingRun:
     """One run in progress: its config, folder, base model, dataset info and lineage record."""
 
-    def __init__(self, config: TrainConfig):
+    def __init__(self, config: TrainConfig, extra_callbacks: list | None = None):
         from alignsmith.curate.models import resolve_model
         from alignsmith.curate.runs import RunFolder
         self.config = config
+        if config.out is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            # Each process would stamp its own new run folder; one shared folder must be named.
+            raise InputError("training on several processes (accelerate launch) needs --out FOLDER")
         self.base_model = resolve_model(config.model)
         self.folder = RunFolder.open(f"train-{config.method}", config.to_dict(), out=config.out)
         self.output_dir = str(self.folder.path)
         self.dataset_info: DatasetInfo | None = None
+        self.extra_callbacks = list(extra_callbacks or [])
         self.started = time.perf_counter()
         seed_everything(config.seed)
 
@@ -53,8 +58,8 @@ class TrainingRun:
         return lineage_record(self.config.to_dict(), info, self.base_model, method=self.config.method)
 
     def callbacks(self) -> list:
-        """Lineage in every checkpoint, plus the optional eval at each save."""
-        callbacks = [LineageCallback(self.lineage())]
+        """Lineage in every checkpoint, the optional eval at each save, and any the caller passed."""
+        callbacks = [LineageCallback(self.lineage())] + self.extra_callbacks
         ev = self.config.eval
         if ev.prompts and self.config.method != "rm":  # a reward model does not generate text
             from .eval_callback import ConstraintEvalCallback
@@ -135,24 +140,27 @@ def finish(run: TrainingRun, trainer, tokenizer, *, always_merge: bool = False) 
     from alignsmith.curate.runs import metric
     out = Path(run.output_dir)
     final = out / "final"
-    trainer.save_model(str(final))
-    tokenizer.save_pretrained(str(final))
-    record = run.lineage()
-    write_lineage(final, record, step=trainer.state.global_step)
-    merged = None
-    if run.config.merge or always_merge:
-        merged = save_merged(trainer, tokenizer, out / "merged")
-        write_lineage(merged, record, step=trainer.state.global_step, merged=True)
+    trainer.save_model(str(final))  # collective under DeepSpeed: every process calls it
+    main_process = trainer.is_world_process_zero()
+    merged = out / "merged" if run.config.merge or always_merge else None
+    if main_process:
+        tokenizer.save_pretrained(str(final))
+        record = run.lineage()
+        write_lineage(final, record, step=trainer.state.global_step)
+        if merged is not None:
+            save_merged(trainer, tokenizer, merged)
+            write_lineage(merged, record, step=trainer.state.global_step, merged=True)
     seconds = time.perf_counter() - run.started
     loss = final_loss(trainer.state.log_history)
     result = TrainResult(run.config.method, str(merged if always_merge else final),
                          str(merged) if merged else None, run.output_dir, trainer.state.global_step, loss,
                          round(seconds, 2))
-    run.folder.write_metrics({"final_loss": metric(loss, higher_is_better=False),
-                              "steps": metric(result.steps, higher_is_better=None),
-                              "seconds": metric(result.seconds, higher_is_better=False)})
-    run.folder.mark_done()
-    print(result.summary(), flush=True)
+    if main_process:
+        run.folder.write_metrics({"final_loss": metric(loss, higher_is_better=False),
+                                  "steps": metric(result.steps, higher_is_better=None),
+                                  "seconds": metric(result.seconds, higher_is_better=False)})
+        run.folder.mark_done()
+        print(result.summary(), flush=True)
     return result
 
 

@@ -5,9 +5,6 @@ TRL conversational form that `alignsmith pairs` writes to dpo.parquet.
 """
 from __future__ import annotations
 
-import gzip
-import json
-import re
 import statistics
 
 import pytest
@@ -16,38 +13,15 @@ from alignsmith.curate.datafiles import write_parquet
 from alignsmith.train.config import build_config
 from alignsmith.train.methods import train_dpo
 from alignsmith.train.margins import preference_margins
+from alignsmith.train.sample_data import hh_rlhf_pairs
 
 N_PAIRS = 8
-
-
-def hh_pairs(path, n: int, max_chars: int = 300) -> list[dict]:
-    """Single-turn HH-RLHF pairs with short answers, as prompt/chosen/rejected messages."""
-    pairs = []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            turns = []
-            for dialogue in (row["chosen"], row["rejected"]):
-                parts = re.split(r"\n\n(Human|Assistant): ", dialogue)
-                turns.append([(parts[i], parts[i + 1].strip()) for i in range(1, len(parts) - 1, 2)])
-            chosen, rejected = turns
-            if len(chosen) != 2 or len(rejected) != 2 or chosen[0] != rejected[0]:
-                continue
-            if chosen[1][1] == rejected[1][1] or len(chosen[1][1]) + len(rejected[1][1]) > max_chars:
-                continue
-            pairs.append({"prompt": [{"role": "user", "content": chosen[0][1]}],
-                          "chosen": [{"role": "assistant", "content": chosen[1][1]}],
-                          "rejected": [{"role": "assistant", "content": rejected[1][1]}],
-                          "prompt_id": f"hh-{len(pairs)}", "strategy": "hh-rlhf"})
-            if len(pairs) == n:
-                break
-    return pairs
 
 
 @pytest.mark.slow
 def test_dpo_lora_raises_preference_margin_on_smollm2(smollm2, shared_data, tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    rows = hh_pairs(shared_data / "hh_rlhf" / "helpful-base" / "test.jsonl.gz", N_PAIRS)
+    rows = hh_rlhf_pairs(shared_data / "hh_rlhf" / "helpful-base" / "test.jsonl.gz", N_PAIRS)
     assert len(rows) == N_PAIRS
     write_parquet(tmp_path / "dpo.parquet", rows)
     tok = AutoTokenizer.from_pretrained(smollm2)
