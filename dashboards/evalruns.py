@@ -28,7 +28,9 @@ def _files_stamp(run: Run) -> tuple:
     return tuple(out)
 
 
-@st.cache_data(show_spinner="reading eval runs…", max_entries=128)
+# cache_resource, not cache_data: cache_data would unpickle a fresh copy of every run's items (nested chat
+# messages) on each rerun, which dominates page time for 100k-item runs. Pages never modify these objects.
+@st.cache_resource(show_spinner="reading eval runs…", max_entries=128)
 def _load_cached(path: str, stamp: tuple) -> EvalRun:
     return load_eval_run(path)
 

@@ -32,6 +32,12 @@ def comparison(key: tuple[str, str], _base, _new) -> dict:
     return compare_runs(_base, _new)
 
 
+@st.cache_resource(show_spinner="lining up items…", max_entries=16)
+def cached_item_diffs(key: tuple[str, str], _base, _new) -> pd.DataFrame:
+    """item_diffs for a pair of runs, computed once per pair (read-only afterwards)."""
+    return item_diffs(_base, _new)
+
+
 def render() -> None:
     st.title("Compare")
     _, runs, problems = current_runs()
@@ -52,7 +58,8 @@ def render() -> None:
         st.info("Pick two different runs.")
         return
     try:
-        result = comparison((f"{base.path}:{len(base.items)}", f"{new.path}:{len(new.items)}"), base, new)
+        key = (f"{base.path}:{len(base.items)}", f"{new.path}:{len(new.items)}")
+        result = comparison(key, base, new)
     except ValueError as err:  # different task versions, no shared items: the library says which
         st.info(f"These runs cannot be compared: {err}")
         return
@@ -63,7 +70,7 @@ def render() -> None:
                "metrics, paired bootstrap otherwise; p-values Holm-adjusted across the metrics.")
     st.altair_chart(delta_chart(table), width="stretch")
     st.dataframe(table.round(4), hide_index=True, key="cmp-deltas")
-    render_items(item_diffs(base, new))
+    render_items(cached_item_diffs(key, base, new))
 
 
 def render_items(diffs: pd.DataFrame) -> None:
