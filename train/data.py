@@ -44,6 +44,7 @@ class DatasetInfo:
     rows: int
 
     def to_dict(self) -> dict:
+        """Plain dict for the lineage file."""
         return dict(self.__dict__)
 
 

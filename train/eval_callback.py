@@ -81,12 +81,14 @@ class ConstraintEvalCallback(TrainerCallback):
         self._verify = verify
 
     def verify(self) -> Callable:
+        """The verify function (the shared verifiers unless one was injected)."""
         if self._verify is None:
             from alignsmith.curate.verifiers import verify
             self._verify = verify
         return self._verify
 
     def on_save(self, args, state, control, model=None, processing_class=None, **kwargs):
+        """Evaluate the in-memory weights just saved and append the record."""
         if not state.is_world_process_zero or model is None or not self.items:
             return control
         policy = getattr(model, "policy", model)  # PPO hands over a policy+value wrapper

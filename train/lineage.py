@@ -43,6 +43,7 @@ class LineageCallback(TrainerCallback):
         self.record = record
 
     def on_save(self, args, state, control, **kwargs):
+        """Write the lineage file into the checkpoint folder just saved."""
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if folder.is_dir() and state.is_world_process_zero:
             write_lineage(folder, self.record, step=state.global_step)

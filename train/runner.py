@@ -54,6 +54,7 @@ class TrainingRun:
         seed_everything(config.seed)
 
     def lineage(self) -> dict:
+        """The lineage record every checkpoint of this run gets."""
         info = self.dataset_info.to_dict() if self.dataset_info else None
         return lineage_record(self.config.to_dict(), info, self.base_model, method=self.config.method)
 
