@@ -1,0 +1,97 @@
+"""The safety classifiers on XSTest (held out: never used to fit or tune), plus load and scoring time.
+
+    OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 \
+        .venv/bin/python benchmarks/bench_safety.py [--refit] [--data ../shared/data] [--out FILE.json]
+
+--refit first refits both logistic heads from their training data into curate/safety/*.json
+(`python -m alignsmith.curate.safety.fit`), so the shipped weights are reproducible.
+
+Prints, for the refusal detector, agreement with the human `final_label` (refusal = full or partial)
+for the phrase rules alone, the model alone and the shipped combination; for the harmful-prompt
+classifier, accuracy / precision / recall against XSTest's safe/unsafe labels and accuracy per prompt
+type; and the seconds for the first call (model load included) and for scoring all 450 items.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REFUSAL_LABELS = {"2_full_refusal", "3_partial_refusal"}
+
+
+def _csv(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _binary_report(predicted: list[bool], truth: list[bool]) -> dict:
+    tp = sum(p and t for p, t in zip(predicted, truth))
+    fp = sum(p and not t for p, t in zip(predicted, truth))
+    fn = sum(t and not p for p, t in zip(predicted, truth))
+    agree = sum(p == t for p, t in zip(predicted, truth))
+    return {"accuracy": round(agree / len(truth), 4), "precision": round(tp / max(tp + fp, 1), 4),
+            "recall": round(tp / max(tp + fn, 1), 4), "false_positives": fp, "false_negatives": fn, "n": len(truth)}
+
+
+def bench_refusal(data: Path) -> dict:
+    """Agreement with XSTest human labels for rules, model and both, and timings."""
+    from alignsmith.curate.safety import RefusalDetector
+    rows = _csv(data / "xstest" / "xstest_v2_completions_gpt4.csv")
+    texts = [r["completion"] for r in rows]
+    truth = [r["final_label"] in REFUSAL_LABELS for r in rows]
+    start = time.perf_counter()
+    shipped = RefusalDetector()
+    shipped.score([texts[0]])
+    first_call = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = shipped.predict(texts)
+    all_items = time.perf_counter() - start
+    out = {"shipped (rules + model)": _binary_report(predicted, truth),
+           "rules only": _binary_report(RefusalDetector(use_model=False).predict(texts), truth),
+           "model only": _binary_report(RefusalDetector(use_rules=False).predict(texts), truth)}
+    out["seconds"] = {"first_call_with_load": round(first_call, 2), "all_450": round(all_items, 2)}
+    return out
+
+
+def bench_harmful(data: Path) -> dict:
+    """Accuracy on XSTest's safe/unsafe prompt labels, overall and per prompt type."""
+    from alignsmith.curate.safety import HarmfulPromptClassifier
+    rows = _csv(data / "xstest" / "xstest_prompts.csv")
+    truth = [r["label"] == "unsafe" for r in rows]
+    start = time.perf_counter()
+    predicted = HarmfulPromptClassifier().predict([r["prompt"] for r in rows])
+    seconds = time.perf_counter() - start
+    per_type: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for r, p, t in zip(rows, predicted, truth):
+        per_type[r["type"]][0] += p == t
+        per_type[r["type"]][1] += 1
+    out = _binary_report(predicted, truth)
+    out["per_type_accuracy"] = {k: round(a / n, 3) for k, (a, n) in sorted(per_type.items())}
+    out["seconds_all_450"] = round(seconds, 2)
+    return out
+
+
+def main() -> None:
+    """Parse flags, optionally refit, measure, print (and write JSON with --out)."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--refit", action="store_true", help="refit the shipped heads first")
+    parser.add_argument("--out", type=Path, default=None, help="also write the numbers as JSON here")
+    args = parser.parse_args()
+    if args.refit:
+        from alignsmith.curate.safety.fit import fit_all
+        print("refit:", {k: str(v) for k, v in fit_all(args.data).items()})
+    results = {"refusal_vs_xstest_humans": bench_refusal(args.data),
+               "harmful_prompt_vs_xstest_labels": bench_harmful(args.data)}
+    print(json.dumps(results, indent=2))
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
