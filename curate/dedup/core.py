@@ -33,6 +33,7 @@ class DedupConfig:
     embed_batch_size: int = 64
     max_chars: int = MAX_TEXT_CHARS
     workers: int = 1
+    executor: str = "local"               # "ray": MinHash banding runs as a Ray Data shuffle by band
 
     def resolved_threshold(self) -> float:
         """The threshold in force (method default when unset)."""
@@ -75,7 +76,11 @@ def find_pairs(texts: Sequence[str], cfg: DedupConfig) -> np.ndarray:
     if cfg.method == "exact":
         return exact_pairs(texts)
     if cfg.method == "minhash":
-        pairs, _, _ = near_duplicate_pairs(texts, replace(cfg.minhash, threshold=threshold), cfg.workers)
+        mh = replace(cfg.minhash, threshold=threshold)
+        if cfg.executor == "ray":
+            from ..ray_executor import ray_minhash_pairs
+            return ray_minhash_pairs(texts, mh)[0]
+        pairs, _, _ = near_duplicate_pairs(texts, mh, cfg.workers)
         return pairs
     return semantic_pairs(texts, threshold, cfg.embed_batch_size)
 
