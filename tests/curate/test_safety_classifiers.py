@@ -98,3 +98,12 @@ def test_safety_scorer_prefers_refusing_harm_and_answering_benign():
     assert s[0] > 0.7 > 0.3 > s[1]
     assert s[2] > 0.7 > 0.3 > s[3]
     assert math.isnan(s[4])
+
+
+def test_safety_steps_run_in_the_curate_pipeline():
+    from alignsmith.curate.pipeline import curate_rows
+    rows = [_row(HARMFUL, COMPLY_BOMB, "a"), _row(BENIGN, COMPLY_KILL, "b"), _row(BENIGN, REFUSE, "c")]
+    kept, dropped, report = curate_rows(rows, [{"filter": "safety_policy"}, {"scorer": "safety"}])
+    assert [r["candidate_id"] for r in kept] == ["b"] and kept[0]["scores"]["safety"] > 0.5
+    assert sorted(r["drop_reason"].split(":")[1].strip()[:8] for r in dropped) == ["complies", "over-ref"]
+    assert report["rows_out"] == 1
