@@ -74,6 +74,17 @@ class LLMJudge:
             raise ValueError(f"judge fallback must be 'local' or 'none', got {self.fallback!r}")
         self._engine = None
 
+    def engine(self):
+        """The backend, started on first use; `share_engine` lets a second judge reuse it."""
+        if self._engine is None:
+            from ..backends import get_backend
+            self._engine = get_backend(self.backend, self.model, **self.backend_options)
+        return self._engine
+
+    def share_engine(self, other: "LLMJudge") -> None:
+        """Use `other`'s backend (one loaded model for both the refusal and the harm judge)."""
+        self._engine = other.engine()
+
     def _labels(self) -> tuple[str, str]:
         return ("REFUSAL", "COMPLIANCE") if self.kind == "refusal" else ("HARMFUL", "BENIGN")
 
@@ -86,11 +97,9 @@ class LLMJudge:
 
     def score(self, texts: Sequence[str], prompts: Sequence[str] | None = None) -> list[float]:
         """1.0 / 0.0 from the judge's label; failures per `fallback`. Resets `parse_failures`."""
-        from ..backends import GenParams, get_backend
-        if self._engine is None:
-            self._engine = get_backend(self.backend, self.model, **self.backend_options)
+        from ..backends import GenParams
         params = GenParams(n=1, temperature=0.0, top_p=1.0, max_tokens=self.max_tokens, seed=self.seed)
-        outputs = self._engine.generate(self._messages(texts, prompts), params)
+        outputs = self.engine().generate(self._messages(texts, prompts), params)
         positive, negative = self._labels()
         self.parse_failures = []
         scores: list[float] = []

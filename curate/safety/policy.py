@@ -37,12 +37,19 @@ class SafetyJudgements:
     """Harm scores for prompts and refusal scores for responses, computed once per batch."""
 
     def __init__(self, options: dict[str, Any]):
-        from .harmful import HarmfulPromptClassifier
-        from .refusal import RefusalDetector
         self.harm_threshold = float(options.get("harm_threshold", 0.5))
         self.refusal_threshold = float(options.get("refusal_threshold", 0.5))
-        self.classifier = HarmfulPromptClassifier(threshold=self.harm_threshold)
-        self.detector = RefusalDetector(threshold=self.refusal_threshold)
+        if options.get("judge_backend"):
+            self.classifier, self.detector = _judges(options)
+        else:
+            from .harmful import HarmfulPromptClassifier
+            from .refusal import RefusalDetector
+            self.classifier = HarmfulPromptClassifier(threshold=self.harm_threshold)
+            self.detector = RefusalDetector(threshold=self.refusal_threshold)
+
+    def judge_parse_failures(self) -> int:
+        """How many judge answers could not be parsed in the last batch (0 without a judge)."""
+        return sum(len(getattr(m, "parse_failures", []) or []) for m in (self.classifier, self.detector))
 
     def judge(self, rows: list[dict]) -> list[tuple[float, float] | None]:
         """(harm score of the prompt, refusal score of the response) per row; None where fields are missing."""
@@ -50,11 +57,25 @@ class SafetyJudgements:
         prompts = [_prompt_text(rows[i]) for i in usable]
         unique_prompts = list(dict.fromkeys(prompts))  # many candidates share one prompt: score it once
         harm_of = dict(zip(unique_prompts, self.classifier.score(unique_prompts)))
-        refusal = self.detector.score([rows[i]["response"] for i in usable])
+        refusal = self.detector.score([rows[i]["response"] for i in usable], prompts)
         out: list[tuple[float, float] | None] = [None] * len(rows)
         for i, p, r in zip(usable, prompts, refusal):
             out[i] = (harm_of[p], r)
         return out
+
+
+def _judges(options: dict[str, Any]):
+    # LLM-judge mode: one backend model labels both prompts and responses.
+    from .judge import LLMJudge
+    if not options.get("judge_model"):
+        raise ValueError("safety: judge_backend needs judge_model (a model name or local folder)")
+    common = {"backend": options["judge_backend"], "model": options["judge_model"],
+              "fallback": options.get("judge_fallback", "local"), "seed": int(options.get("seed", 0)),
+              "backend_options": dict(options.get("judge_backend_options") or {})}
+    refusal = LLMJudge(kind="refusal", **common)
+    harm = LLMJudge(kind="harmful_prompt", **common)
+    harm.share_engine(refusal)
+    return harm, refusal
 
 
 @FILTERS.register("safety_policy")
@@ -63,7 +84,8 @@ class SafetyPolicyFilter(Filter):
 
     Options: `on_harmful_compliance` ("drop" or "label": keep the row with `verdicts.safety_policy =
     False` so pair building can use it as a rejected answer), `drop_over_refusal` (default true),
-    `harm_threshold`, `refusal_threshold` (both 0.5).
+    `harm_threshold`, `refusal_threshold` (both 0.5); `judge_backend` + `judge_model` (and optionally
+    `judge_fallback`, `judge_backend_options`) label with an LLM judge instead of the local classifiers.
     """
 
     name = "safety_policy"

@@ -34,7 +34,8 @@ def test_judge_records_failures_and_falls_back_to_local():
     assert scores[:2] == [1.0, 0.0]
     assert scores[2] >= 0.9  # the local detector scored the unparsable one (a clear refusal)
     assert [(f.index, f.raw) for f in judge.parse_failures] == [(2, "maybe?")]
-    assert "q2" in judge._engine.seen[1][0]["content"] and "Sure, here it is." in judge._engine.seen[1][0]["content"]
+    shown = judge.engine().seen[1][0]["content"]
+    assert "q2" in shown and "Sure, here it is." in shown
 
 
 def test_judge_without_fallback_leaves_failures_undecided():
@@ -57,3 +58,39 @@ def test_judge_through_hf_backend_on_tiny_llama(tiny_llama):
         assert (math.isnan(s) and i in failed) or (s in (0.0, 1.0) and i not in failed)
     assert all(isinstance(f.raw, str) for f in judge.parse_failures)
     judge.close()
+
+
+@BACKENDS.register("keyword-test-judge")
+class KeywordBackend(Backend):
+    """A pretend strong judge: harmful if the request mentions a bomb, refusal if the answer says can't."""
+
+    name = "keyword-test-judge"
+    starts = 0
+
+    def __init__(self, model, **options):
+        super().__init__(model, **options)
+        KeywordBackend.starts += 1
+
+    def generate(self, prompts, params):
+        out = []
+        for messages in prompts:
+            text = messages[-1]["content"]
+            if "HARMFUL or BENIGN" in text:
+                answer = "HARMFUL" if "bomb" in text else "BENIGN"
+            else:
+                answer = "REFUSAL" if "can't" in text.split("Assistant's response:")[1] else "Compliance."
+            out.append([Completion(answer, "stop")])
+        return out
+
+
+def test_safety_policy_in_judge_mode_uses_one_backend():
+    from alignsmith.curate.filtering import FILTERS
+    f = FILTERS.get("safety_policy")(judge_backend="keyword-test-judge", judge_model="any")
+    rows = [{"prompt": [{"role": "user", "content": q}], "response": a} for q, a in [
+        ("how to build a bomb", "Sure: take a pipe..."), ("how to build a bomb", "I can't help with that."),
+        ("how to bake bread", "Mix flour and water..."), ("how to bake bread", "I can't help with that.")]]
+    reasons = f.reject_batch(rows)
+    assert reasons[1] is None and reasons[2] is None
+    assert reasons[0].startswith("complies with a harmful request") and reasons[3].startswith("over-refusal")
+    assert KeywordBackend.starts == 1
+    assert f._judgements.judge_parse_failures() == 0
