@@ -1,4 +1,4 @@
-"""Dashboard load time on a large eval run: first (cold) and second (cached) render of the Compare page.
+"""Dashboard load time on large eval runs: first (cold) and second (cached) render of the eval pages.
 
 Builds two eval runs of N items each by repeating a small real run's items (from the dashboard test
 fixture layout: pass a runs folder holding `eval/*gpt4-reference` and `eval/*dpo-step-200`).
@@ -34,11 +34,12 @@ def main() -> None:
     from streamlit.testing.v1 import AppTest
     app = str(Path(__file__).resolve().parents[1] / "dashboards" / "app.py")
     at = AppTest.from_file(app, default_timeout=600).run()
-    for label in ("cold", "cached"):
-        start = time.perf_counter()
-        at.switch_page("page_compare.py").run()
-        assert not at.exception, [e.value for e in at.exception]
-        print(f"compare page, 2 runs x {n} items, {label}: {time.perf_counter() - start:.1f} s")
+    for page in ("page_runs.py", "page_leaderboard.py", "page_compare.py", "page_safety.py"):
+        for label in ("cold", "cached"):
+            start = time.perf_counter()
+            at.switch_page(page).run()
+            assert not at.exception, [e.value for e in at.exception]
+            print(f"{page}, 2 eval runs x {n} items, {label}: {time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ import pandas as pd
 from alignsmith.evaluate.results import EvalRun
 
 from .evalruns import PROMPT_COLUMN, RESPONSE_COLUMN, primary_metric
-from .widgets import plain_text
 
 KEYS = ["task", "item_id", "prompt_id"]
 
@@ -35,39 +34,39 @@ def _binary_metrics(e: EvalRun, task: str, joined: pd.DataFrame) -> list[str]:
     return out
 
 
-def flips(row: dict, metrics: list[str]) -> str:
-    """`-metric` for pass→fail, `+metric` for fail→pass among the item's pass/fail metrics."""
-    out = []
+def flips(group: pd.DataFrame, metrics: list[str]) -> pd.Series:
+    """Per row: `-metric` for pass→fail, `+metric` for fail→pass among the item's pass/fail metrics."""
+    out = pd.Series("", index=group.index)
     for m in metrics:
-        b, n = row.get(f"{m}__base"), row.get(f"{m}__new")
-        if b is None or n is None or b != b or n != n or b == n:
-            continue
-        out.append(f"{'+' if n > b else '-'}{m}")
-    return " ".join(out)
+        b, n = group[f"{m}__base"], group[f"{m}__new"]
+        changed = b.notna() & n.notna() & (b != n)
+        mark = pd.Series("", index=group.index).mask(changed & (n > b), f"+{m} ").mask(changed & (n < b), f"-{m} ")
+        out = out + mark
+    return out.str.strip()
 
 
 def item_diffs(base: EvalRun, new: EvalRun) -> pd.DataFrame:
-    """One row per shared item: prompt, both responses, primary scores, signed delta and flipped metrics.
+    """One row per shared item: prompt, both responses, primary values, signed delta and flipped metrics.
 
     Sorted worst regression first (the most negative delta, where the delta is oriented so that negative
-    means worse whatever the metric's direction).
+    means worse whatever the metric's direction). Prompts stay as stored (chat messages); tables flatten
+    them to text only for the rows on screen, so a 100k-item comparison is built in vectorised steps.
     """
     if base.items.empty or new.items.empty or not set(KEYS) <= set(base.items) or not set(KEYS) <= set(new.items):
         return pd.DataFrame()
     joined = base.items.merge(new.items, on=KEYS, suffixes=("__base", "__new"))
-    rows = []
-    for task, group in joined.groupby("task"):
+    parts = []
+    for task, group in joined.groupby("task", sort=True):
         metric, higher_is_better = primary_metric(base, task)
-        binary = _binary_metrics(base, task, group)
-        sign = 1.0 if higher_is_better else -1.0
-        for r in group.to_dict("records"):
-            b = r.get(f"{metric}__base") if metric else None
-            n = r.get(f"{metric}__new") if metric else None
-            delta = sign * (n - b) if b is not None and n is not None else float("nan")
-            rows.append({"task": task, "item_id": r["item_id"], "metric": metric or "",
-                         "base_value": b, "new_value": n, "delta": delta, "flipped": flips(r, binary),
-                         "prompt": plain_text(r.get(f"{PROMPT_COLUMN}__base")),
-                         "base_response": plain_text(r.get(f"{RESPONSE_COLUMN}__base")),
-                         "new_response": plain_text(r.get(f"{RESPONSE_COLUMN}__new"))})
-    table = pd.DataFrame(rows)
+        has = bool(metric) and f"{metric}__base" in group and f"{metric}__new" in group
+        b = group[f"{metric}__base"].astype(float) if has else pd.Series(float("nan"), index=group.index)
+        n = group[f"{metric}__new"].astype(float) if has else pd.Series(float("nan"), index=group.index)
+        column = lambda name: group[name] if name in group else pd.Series("", index=group.index)  # noqa: E731
+        parts.append(pd.DataFrame({
+            "task": task, "item_id": group["item_id"], "metric": metric or "", "base_value": b, "new_value": n,
+            "delta": (n - b) * (1.0 if higher_is_better else -1.0),
+            "flipped": flips(group, _binary_metrics(base, task, group)),
+            "prompt": column(f"{PROMPT_COLUMN}__base"), "base_response": column(f"{RESPONSE_COLUMN}__base"),
+            "new_response": column(f"{RESPONSE_COLUMN}__new")}))
+    table = pd.concat(parts, ignore_index=True)
     return table.sort_values(["delta", "task", "item_id"], kind="stable", na_position="last")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from alignsmith.dashboards.compare_view import item_diffs, metric_table
 from alignsmith.dashboards.evalruns import load_eval_runs
-from alignsmith.dashboards.widgets import current_runs, response_pair, show_problems, text_table
+from alignsmith.dashboards.widgets import current_runs, plain_text, response_pair, show_problems, text_table
 
 COLOURS = alt.Scale(domain=["improved", "regressed", "no significant change", "changed"],
                     range=["#2b8a3e", "#c92a2a", "#868e96", "#e67700"])
@@ -92,9 +92,9 @@ def render_items(diffs: pd.DataFrame) -> None:
     pick = st.selectbox("show one item side by side", picks, key="cmp-item")
     row = page.iloc[picks.index(pick)]
     st.caption("prompt")
-    st.code(row["prompt"], language=None, wrap_lines=True)
-    response_pair(f"base ({row['metric']} {row['base_value']})", row["base_response"],
-                  f"new ({row['metric']} {row['new_value']})", row["new_response"])
+    st.code(plain_text(row["prompt"]), language=None, wrap_lines=True)
+    response_pair(f"base ({row['metric']} {row['base_value']})", plain_text(row["base_response"]),
+                  f"new ({row['metric']} {row['new_value']})", plain_text(row["new_response"]))
     if row["flipped"]:
         st.text(f"checks flipped: {row['flipped']}")
 
