@@ -28,6 +28,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from alignsmith.evaluate.runner import EvalRunConfig, run_eval
+    from alignsmith.evaluate.tasks import data_root
+    # The IFEval verifiers need NLTK's punkt_tab; the shared data folder carries a copy.
+    os.environ.setdefault("NLTK_DATA", str(data_root() / "nltk_data"))
     cfg = EvalRunConfig(model=args.model, tasks=args.tasks.split(","), limit=args.limit, backend=args.backend,
                         max_tokens=args.max_tokens)
     out = args.out or tempfile.mkdtemp(prefix="bench-eval-")

@@ -5,7 +5,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +182,3 @@ def run_eval(cfg: EvalRunConfig, out: str | None = None, timings: dict[str, floa
     run.mark_done()
     return run
 
-
-def config_dict(cfg: EvalRunConfig) -> dict:
-    """The run config as a plain dict (for printing)."""
-    return asdict(cfg)
