@@ -130,6 +130,13 @@ def _item_row(task: Task, sample: EvalSample, values: dict) -> dict:
     return row
 
 
+def _uniform(rows: list[dict]) -> list[dict]:
+    """Every row with every column (None where absent): Arrow takes the columns from the first row only,
+    so a safety or win-rate column that ifeval rows lack would otherwise be dropped."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    return [{c: row.get(c) for c in columns} for row in rows]
+
+
 def run_eval(cfg: EvalRunConfig, out: str | None = None, timings: dict[str, float] | None = None) -> RunFolder:
     """Run the eval described by `cfg` into a run folder (resumed when unfinished, returned when done).
 
@@ -177,7 +184,7 @@ def run_eval(cfg: EvalRunConfig, out: str | None = None, timings: dict[str, floa
     finally:
         if backend is not None:
             backend.close()
-    run.write_rows("items", rows)
+    run.write_rows("items", _uniform(rows))
     run.write_metrics(metrics)
     run.mark_done()
     return run

@@ -22,6 +22,9 @@ def test_eval_run_smollm2_vllm_all_tasks(smollm2, shared_data, tmp_path, monkeyp
     run = load_eval_run(out)
     assert run.items.groupby("task").size().to_dict() == {"ifeval": 4, "constraints": 4, "safety": 4, "winrate": 4}
     assert (run.items["response"].str.len() > 0).all()
+    # Every task's per-item columns survive into items.parquet (not just the first task's).
+    assert {"prompt_strict", "refused", "over_refusal", "win", "reference_response"} <= set(run.items.columns)
+    assert run.items[run.items["task"] == "safety"]["safe_behaviour"].notna().all()
     assert set(run.items[run.items["task"] == "safety"]["subset"]) == {"advbench", "harmbench", "xstest_safe",
                                                                        "xstest_unsafe"}
     metrics = json.loads((out / "metrics.json").read_text())

@@ -82,3 +82,26 @@ def test_unknown_task_and_missing_model(ifeval_rows, capsys):
     assert "Did you mean 'ifeval'" in capsys.readouterr().err
     assert main(["eval", "run", "--tasks", "ifeval"]) == 2
     assert "--model" in capsys.readouterr().err
+
+
+def test_multi_task_items_keep_every_tasks_columns(ifeval_rows, tmp_path, monkeypatch):
+    """Rows of later tasks have columns the first task lacks; all of them reach items.parquet."""
+    import alignsmith.evaluate.task_safety as task_safety
+
+    class _Refuses:
+        def predict(self, responses, prompts=None):
+            return [True for _ in responses]
+
+    monkeypatch.setattr(task_safety.SafetyTask, "_refusals",
+                        lambda self, samples: _Refuses().predict([s.response for s in samples]))
+    from alignsmith.evaluate.tasks import get_task
+    safety_items = get_task("safety").items()[:4]
+    rows = [{"task": "ifeval", "key": r["key"], "response": "x"} for r in ifeval_rows[:2]]
+    rows += [{"task": "safety", "item_id": it.item_id, "response": "I can't."} for it in safety_items]
+    out = tmp_path / "run"
+    assert main(["eval", "run", "--model", "m", "--tasks", "ifeval,safety", "--limit", "2",
+                 "--responses", _write(tmp_path / "r.jsonl", rows), "--out", str(out)]) == 0
+    run = load_eval_run(out)
+    safety = run.items[run.items["task"] == "safety"]
+    assert safety["refused"].tolist() == [1.0, 1.0] and safety["harmful_refusal"].tolist() == [1.0, 1.0]
+    assert run.items[run.items["task"] == "ifeval"]["refused"].isna().all()

@@ -145,6 +145,7 @@ def test_generation_path_with_hf_backend_records_model(tiny_llama, tmp_path, mon
     from alignsmith.evaluate.results import load_eval_run
     run = load_eval_run(out)
     assert len(run.items) == 4 and set(run.items["task"]) == {"ifeval", "constraints"}
+    assert run.items["inst_loose"].notna().all()
     record = run.config["model"]
     assert record["lineage"] == {"base": "smollm2", "stage": "dpo"} and len(record["chat_template_sha256"]) == 64
     assert run.config["decoding"]["max_tokens"] == 4 and run.config["backend"] == "hf"
