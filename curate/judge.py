@@ -40,10 +40,11 @@ class LLMJudge:
 
     def __init__(self, model: str = "smollm2-135m-instruct", backend: str = "vllm", *,
                  backend_options: dict | None = None, max_tokens: int = 64, cache: Any = None,
-                 backend_instance: Any = None):
+                 few_shot: bool = True, backend_instance: Any = None):
         self.model, self.backend_name = model, backend
         self.backend_options = dict(backend_options or {})
         self.max_tokens = int(max_tokens)
+        self.few_shot = bool(few_shot)
         # cache: a path, None/True for the default location, or False for no cache.
         self.cache = None if cache is False else JudgeCache(None if cache in (None, True) else cache)
         self._backend = backend_instance
@@ -77,7 +78,7 @@ class LLMJudge:
 
     def pointwise(self, items: list[tuple[Messages, str]]) -> list[Parsed]:
         """Rubric scores for (prompt, answer) items; each Parsed keeps the raw reply in `extra`."""
-        outputs = self.complete("pointwise", "-", [pointwise_messages(p, a) for p, a in items])
+        outputs = self.complete("pointwise", "-", [pointwise_messages(p, a, self.few_shot) for p, a in items])
         results = []
         for out in outputs:
             parsed = parse_pointwise(out)
@@ -87,8 +88,8 @@ class LLMJudge:
 
     def pairwise(self, items: list[tuple[Messages, str, str]]) -> list[dict]:
         """Both-orders verdicts for (prompt, first, second) items, with both raw replies."""
-        ab = self.complete("pairwise", "ab", [pairwise_messages(p, x, y) for p, x, y in items])
-        ba = self.complete("pairwise", "ba", [pairwise_messages(p, y, x) for p, x, y in items])
+        ab = self.complete("pairwise", "ab", [pairwise_messages(p, x, y, self.few_shot) for p, x, y in items])
+        ba = self.complete("pairwise", "ba", [pairwise_messages(p, y, x, self.few_shot) for p, x, y in items])
         results = []
         for out_ab, out_ba in zip(ab, ba):
             p_ab, p_ba = parse_pairwise(out_ab), parse_pairwise(out_ba)

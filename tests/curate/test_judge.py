@@ -186,3 +186,31 @@ def test_real_backend_path_with_tiny_model_records_raw_replies(tiny_llama, tmp_p
     assert len(scorer.judgements) == 2 and all(isinstance(j["output"], str) for j in scorer.judgements)
     for s, j in zip(scores, scorer.judgements):
         assert math.isnan(s) == (j["error"] is not None)
+
+
+@pytest.mark.slow
+def test_real_smollm2_judge_injection_flips_are_measured(smollm2, shared_data, tmp_path):
+    """SmolLM2-135M as judge on a fixed HH-RLHF set: the both-orders rule holds on its real replies and
+    the flip rate under injection is measured with every raw reply kept (the model is weak: its verdicts
+    may be noise, so the rate is recorded, not gated)."""
+    import json as _json
+
+    from alignsmith.curate.judge_robustness import hh_rlhf_items, measure_injection_flips
+    items = hh_rlhf_items(shared_data / "hh_rlhf" / "helpful-base" / "test.jsonl.gz", limit=3)
+    judge = LLMJudge(model=smollm2, backend="hf", max_tokens=12, cache=str(tmp_path / "judge.sqlite"))
+    measured = measure_injection_flips(judge, items)
+    records, summary = measured["records"], measured["summary"]
+    assert len(records) == 3 * len(items) == 9
+    assert all(isinstance(r["output_ab"], str) and isinstance(r["output_ba"], str) for r in records)
+    for r in records:  # a win needs both orders; one order alone never makes one
+        if r["verdict"] == "second":
+            assert (r["parsed_ab"], r["parsed_ba"]) == ("B", "A")
+        if r["parsed_ab"] != _SWAP_OF.get(r["parsed_ba"]):
+            assert r["verdict"] in ("inconsistent", "unparsed")
+    for name in ("rate_10", "b_is_better"):
+        assert 0.0 <= summary[name]["flip_rate"] <= summary[name]["verdict_changed_rate"] <= 1.0
+    (tmp_path / "judge_robustness.json").write_text(_json.dumps(measured, indent=2))
+    print("judge robustness (SmolLM2-135M, 3 HH-RLHF items):", _json.dumps(summary))
+
+
+_SWAP_OF = {"A": "B", "B": "A", "tie": "tie"}
