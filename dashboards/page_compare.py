@@ -1,12 +1,15 @@
 """Compare page: base vs new eval run — metric deltas with intervals and significance, per-item diffs."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from alignsmith.dashboards.compare_view import item_diffs, metric_table
 from alignsmith.dashboards.evalruns import load_eval_runs
+from alignsmith.dashboards.store import RunReadError, finished, read_json
 from alignsmith.dashboards.widgets import current_runs, plain_text, response_pair, show_problems, text_table
 
 COLOURS = alt.Scale(domain=["improved", "regressed", "no significant change", "changed"],
@@ -42,7 +45,18 @@ def render() -> None:
     st.title("Compare")
     _, runs, problems = current_runs()
     evals, load_problems = load_eval_runs(runs)
+    saved = finished(runs, "compare")
     show_problems(problems + load_problems)
+    sources = ["two eval runs"] + (["a saved `alignsmith compare` result"] if saved else [])
+    source = st.radio("compare", sources, horizontal=True, key="cmp-source") if saved else sources[0]
+    if source == sources[0]:
+        pick_and_compare(evals)
+    else:
+        show_saved(saved, evals)
+
+
+def pick_and_compare(evals: list) -> None:
+    """Compare two eval runs picked here (compare_runs computed on the fly)."""
     if len(evals) < 2:
         st.info(f"Comparing needs two finished eval runs (found {len(evals)}).")
         return
@@ -53,16 +67,42 @@ def render() -> None:
     # Default base: the next run that shares a task with the new one (runs are listed newest first).
     shared = [i for i, e in enumerate(evals) if e is not new_run and set(e.task_versions) & set(new_run.task_versions)]
     base_label = left.selectbox("base run", labels, index=shared[0] if shared else 0, key="cmp-base")
-    base, new = evals[labels.index(base_label)], evals[labels.index(new_label)]
+    base, new = evals[labels.index(base_label)], new_run
     if base is new:
         st.info("Pick two different runs.")
         return
+    key = (f"{base.path}:{len(base.items)}", f"{new.path}:{len(new.items)}")
     try:
-        key = (f"{base.path}:{len(base.items)}", f"{new.path}:{len(new.items)}")
         result = comparison(key, base, new)
     except ValueError as err:  # different task versions, no shared items: the library says which
         st.info(f"These runs cannot be compared: {err}")
         return
+    render_result(result)
+    render_items(cached_item_diffs(key, base, new))
+
+
+def show_saved(saved: list, evals: list) -> None:
+    """A compare.json written by `alignsmith compare`, plus its per-item diff when both runs are here."""
+    labels = [r.label for r in saved]
+    run = saved[labels.index(st.selectbox("saved comparison", labels, key="cmp-saved"))]
+    try:
+        result = read_json(run.file("compare.json"))
+        render_result(result)
+    except (RunReadError, KeyError, TypeError) as err:
+        st.error(f"{run.label}: compare.json could not be read")
+        st.text(str(err))
+        return
+    by_path = {e.path.resolve(): e for e in evals}
+    base, new = by_path.get(Path(result["base"]).resolve()), by_path.get(Path(result["new"]).resolve())
+    if base is None or new is None:
+        st.info("The two eval runs of this comparison are not under this runs folder; per-item differences "
+                "need both.")
+        return
+    render_items(cached_item_diffs((f"{base.path}:{len(base.items)}", f"{new.path}:{len(new.items)}"), base, new))
+
+
+def render_result(result: dict) -> None:
+    """The verdict, the delta chart and the per-metric table of one comparison."""
     table = metric_table(result)
     verdict = "REGRESSION: at least one metric got worse" if result["regressed"] else "no significant regression"
     st.subheader(f"Metric deltas (new − base): {verdict}")
@@ -70,7 +110,6 @@ def render() -> None:
                "metrics, paired bootstrap otherwise; p-values Holm-adjusted across the metrics.")
     st.altair_chart(delta_chart(table), width="stretch")
     st.dataframe(table.round(4), hide_index=True, key="cmp-deltas")
-    render_items(cached_item_diffs(key, base, new))
 
 
 def render_items(diffs: pd.DataFrame) -> None:

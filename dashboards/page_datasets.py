@@ -21,6 +21,21 @@ def funnel_rows(rows_in: int, dropped: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def funnel_from_report(report: dict) -> pd.DataFrame | None:
+    """The funnel of a curate report.json: `funnel` as a list of {step, dropped, rows_after} (what
+    `alignsmith curate` writes) or `{rows_in, dropped: {filter: n}}` (a `Funnel.to_dict()`)."""
+    steps = report.get("funnel")
+    if isinstance(steps, list) and "rows_in" in report:
+        out = [{"step": "rows in", "rows_left": int(report["rows_in"]), "dropped": 0}]
+        out += [{"step": str(s.get("step")), "rows_left": int(s.get("rows_after", 0)), "dropped": int(s.get("dropped", 0))}
+                for s in steps if isinstance(s, dict)]
+        return pd.DataFrame(out)
+    funnel = steps if isinstance(steps, dict) else report
+    if "rows_in" in funnel and isinstance(funnel.get("dropped"), dict):
+        return funnel_rows(funnel["rows_in"], funnel["dropped"])
+    return None
+
+
 def funnel_chart(table: pd.DataFrame, title: str) -> alt.Chart:
     """Rows left after each step as bars, the step's own drop count in its label."""
     table = table.assign(label=[s if d == 0 else f"{s} (−{d})" for s, d in zip(table["step"], table["dropped"])])
@@ -43,12 +58,11 @@ def search_rows(df: pd.DataFrame, query: str, columns: tuple[str, ...]) -> pd.Da
 def render_curate(run: Run) -> None:
     report = run.file("report.json")
     if report.exists():
-        funnel = read_json(report)
-        if isinstance(funnel, dict) and "funnel" in funnel:
-            funnel = funnel["funnel"]
-        if isinstance(funnel, dict) and "rows_in" in funnel:
-            st.altair_chart(funnel_chart(funnel_rows(funnel["rows_in"], funnel.get("dropped") or {}),
-                                         "curation funnel"), width="stretch")
+        loaded = read_json(report)
+        table = funnel_from_report(loaded) if isinstance(loaded, dict) else None
+        if table is not None:
+            st.altair_chart(funnel_chart(table, "curation funnel (rows left after each step)"), width="stretch")
+            st.dataframe(table, hide_index=True, key="curate-funnel")
     browse_file(run, "kept.parquet", "kept rows", ("prompt", "response"))
     browse_file(run, "dropped.parquet", "dropped rows (with reasons)", ("prompt", "response", "drop_reason"))
 

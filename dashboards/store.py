@@ -123,18 +123,22 @@ def read_json(path: Path) -> dict | list:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    """JSON lines (cached file read); a bad line raises RunReadError with its line number."""
+    """JSON lines (cached file read); a bad line raises RunReadError with its line number, except a
+    truncated last line (a writer is appending), which is skipped."""
     try:
         text = _text_cached(*_stamp(path))
     except FileNotFoundError as err:
         raise RunReadError(f"{path}: file is missing") from err
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             rows.append(json.loads(line))
         except json.JSONDecodeError as err:
+            if number == len(lines) and not text.endswith("\n"):
+                break  # the last line is still being appended (docs/formats.md: readers skip it)
             raise RunReadError(f"{path}:{number}: not valid JSON ({err.msg})") from err
     return rows
 

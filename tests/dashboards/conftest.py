@@ -5,7 +5,8 @@
   task's own scoring and aggregation, refusals taken from XSTest's human labels (the refusal detector
   is not needed to test the dashboard);
 - pairs: `build_pairs` + `write_pairs_run` over GPT-4 and degraded candidates for IFEval prompts;
-- curate: the documented files (kept/dropped with drop_reason, report.json funnel) from `apply_filters`;
+- curate: `alignsmith curate` with its default filters over GPT-4 answers and broken copies of them;
+- compare: `alignsmith compare` of the regressed IFEval run against GPT-4's;
 - train: `train_evals.jsonl` records as the eval callback writes them.
 """
 from __future__ import annotations
@@ -109,32 +110,26 @@ def _pairs_run(root: Path, shared: Path) -> None:
     write_pairs_run(result, out=root / "pairs" / "20260103T000000Z-pairs")
 
 
-def _curate_run(root: Path, shared: Path) -> None:
-    """curate's documented files (the stage itself is not in the tree yet): kept, dropped, report.json."""
-    from alignsmith.curate.filtering import Filter, apply_filters
-    from alignsmith.curate.runs import RunFolder
-    from alignsmith.curate.datafiles import write_json
+def _curate_run(root: Path, shared: Path, tmp: Path) -> None:
+    """`alignsmith curate` (default filters) over GPT-4's IFEval answers plus empty and truncated copies."""
+    from alignsmith.train.cli import main
+    rows = []
+    for i, r in enumerate(_gpt4_ifeval(shared, 20)):
+        rows.append({"prompt": r["prompt"], "response": r["response"], "finish_reason": "stop"})
+        if i % 2 == 0:
+            rows.append({"prompt": r["prompt"], "response": "", "finish_reason": "stop"})
+        if i % 3 == 0:
+            rows.append({"prompt": r["prompt"], "response": r["response"][:50], "finish_reason": "length"})
+    source = _write_jsonl(tmp / "curate_input.jsonl", rows)
+    assert main(["curate", "--input", str(source), "--out", str(root / "curate" / "20260104T000000Z-c")]) == 0
 
-    class TooShort(Filter):
-        name = "min_length"
 
-        def reject(self, row):
-            return "under 40 characters" if len(row["response"]) < 40 else None
-
-    class Shouting(Filter):
-        name = "all_caps"
-
-        def reject(self, row):
-            return "all upper case" if row["response"].isupper() else None
-
-    rows = [{"prompt": r["prompt"], "response": t} for r in _gpt4_ifeval(shared, 20)
-            for t in (r["response"], r["response"].upper(), r["response"][:20])]
-    kept, dropped, funnel = apply_filters(rows, [TooShort(), Shouting()])
-    run = RunFolder.open("curate", {"filters": ["min_length", "all_caps"]}, out=root / "curate" / "20260104T0Z-c")
-    run.write_rows("kept", kept)
-    run.write_rows("dropped", dropped)
-    write_json(run.file("report.json"), funnel.to_dict())
-    run.mark_done()
+def _compare_run(root: Path) -> None:
+    """`alignsmith compare` of the regressed IFEval run against GPT-4's (exit 1: it regressed)."""
+    from alignsmith.train.cli import main
+    base = next(p for p in (root / "eval").iterdir() if p.name.endswith("Z-gpt4-reference"))
+    new = next(p for p in (root / "eval").iterdir() if p.name.endswith("Z-dpo-step-200"))
+    assert main(["compare", str(base), str(new), "--out", str(root / "compare" / "20260106T000000Z-cmp")]) == 1
 
 
 def _train_run(root: Path) -> None:
@@ -155,6 +150,7 @@ def dashboard_runs(shared_data, tmp_path_factory) -> Path:
     _ifeval_runs(root, shared_data, tmp)
     _safety_runs(root, shared_data)
     _pairs_run(root, shared_data)
-    _curate_run(root, shared_data)
+    _curate_run(root, shared_data, tmp)
     _train_run(root)
+    _compare_run(root)
     return root

@@ -1,6 +1,7 @@
 """Every dashboard page under Streamlit's AppTest on the fixture runs folder (see conftest.py)."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def test_every_page_renders_without_exceptions(dashboard_runs, page, monkeypatch
 def test_runs_page_counts_runs_by_kind(dashboard_runs, monkeypatch):
     at = open_page(dashboard_runs, "page_runs.py", monkeypatch)
     counts = {m.label: m.value for m in at.metric}
-    assert counts == {"curate": "1", "eval": "6", "pairs": "1", "train-dpo": "1"}
+    assert counts == {"compare": "1", "curate": "1", "eval": "6", "pairs": "1", "train-dpo": "1"}
 
 
 def test_leaderboard_shows_the_library_ratings(dashboard_runs, monkeypatch):
@@ -75,6 +76,43 @@ def test_compare_shows_deltas_and_worst_regression_first(dashboard_runs, monkeyp
         items["new_response"].str.contains("<script>", regex=False).any()
 
 
+def test_compare_shows_a_saved_compare_result(dashboard_runs, monkeypatch):
+    at = open_page(dashboard_runs, "page_compare.py", monkeypatch)
+    at.radio(key="cmp-source").set_value("a saved `alignsmith compare` result").run()
+    saved = json.loads((dashboard_runs / "compare" / "20260106T000000Z-cmp" / "compare.json").read_text())
+    assert not at.exception
+    assert "REGRESSION" in at.subheader[0].value
+    deltas = at.dataframe[0].value
+    assert deltas["p_holm"].tolist() == pytest.approx([round(m["p_holm"], 4) for m in saved["metrics"]], abs=1e-4)
+    assert len(at.dataframe) == 2 and at.dataframe[1].value["delta"].iloc[0] < 0  # per-item diffs follow
+
+
+def test_leaderboard_tag_filter_rates_only_those_items(dashboard_runs, monkeypatch):
+    import dataclasses
+    at = open_page(dashboard_runs, "page_leaderboard.py", monkeypatch)
+    at.multiselect(key="lb-tags").set_value(["xstest_safe"]).run()
+    runs = [eval_run(dashboard_runs, s) for s in ("safety-gpt4-reference", "safety-refuses-everything",
+                                                  "safety-dpo-step-200")]
+    only = [dataclasses.replace(r, items=r.items[r.items["subset"] == "xstest_safe"]) for r in runs]
+    expected = leaderboard(only, n_boot=100, seed=0)
+    assert any(c.value.startswith(f"{expected['n_comparisons']} head-to-head") for c in at.caption)
+    assert at.dataframe[0].value["rating"].tolist() == pytest.approx(
+        [round(r["rating"], 3) for r in expected["ratings"]], abs=1e-3)
+
+
+def test_long_tables_are_paginated():
+    def app():
+        import pandas as pd
+        from alignsmith.dashboards.widgets import text_table
+        text_table(pd.DataFrame({"i": range(60), "text": [f"row {k}" for k in range(60)]}), key="t")
+
+    at = AppTest.from_function(app).run()
+    assert len(at.dataframe[0].value) == 25
+    at.number_input(key="t-page").set_value(3).run()
+    assert at.dataframe[0].value["i"].tolist() == list(range(50, 60))
+    assert "rows 51–60 of 60" in [c.value for c in at.caption]
+
+
 def test_safety_page_matches_metrics_json(dashboard_runs, monkeypatch):
     at = open_page(dashboard_runs, "page_safety.py", monkeypatch)
     table = at.dataframe[0].value.set_index("run")
@@ -104,8 +142,12 @@ def test_datasets_page_card_and_pair_search(dashboard_runs, monkeypatch):
                | pairs["chosen"].map(lambda m: word.lower() in m[0]["content"].lower())
                | pairs["rejected"].map(lambda m: word.lower() in m[0]["content"].lower()))
     assert f"{hits} of {len(pairs)} pairs" in [c.value for c in at.caption]
-    at.selectbox(key="ds-run").set_value("curate/20260104T0Z-c").run()
+    at.selectbox(key="ds-run").set_value("curate/20260104T000000Z-c").run()
     assert not at.exception
+    report = json.loads((dashboard_runs / "curate" / "20260104T000000Z-c" / "report.json").read_text())
+    funnel = at.dataframe[0].value
+    assert funnel["rows_left"].tolist() == [report["rows_in"]] + [s["rows_after"] for s in report["funnel"]]
+    assert funnel["dropped"].sum() == report["dropped_total"] > 0
 
 
 def test_training_page_shows_last_accuracy(dashboard_runs, monkeypatch):
