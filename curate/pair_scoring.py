@@ -8,14 +8,12 @@ from typing import Any
 
 from .scoring import SCORERS, Scorer, apply_scorers
 
-# Modules that register built-in scorers, imported on first use so heavy ones (torch) load lazily.
-# Several names are tried for scorers written in other modules; missing modules are skipped.
+# Modules that register the built-in scorers, imported on first use so heavy ones (torch) load lazily.
 SCORER_MODULES = {
     "reward_model": ["alignsmith.curate.reward_scorer"],
     "judge": ["alignsmith.curate.judge"],
-    "verifiers": ["alignsmith.curate.verifiers", "alignsmith.curate.verifiers.curation",
-                  "alignsmith.curate.verifier_scorer"],
-    "safety": ["alignsmith.curate.safety", "alignsmith.curate.safety_scorer", "alignsmith.curate.harm"],
+    "verifiers": ["alignsmith.curate.verifiers"],
+    "safety": ["alignsmith.curate.safety"],
 }
 
 

@@ -1,6 +1,7 @@
 """LLM judge: strict parsing, both-orders wins, injection resistance of the mechanism, the reply cache."""
 from __future__ import annotations
 
+import json
 import math
 import re
 
@@ -186,6 +187,21 @@ def test_real_backend_path_with_tiny_model_records_raw_replies(tiny_llama, tmp_p
     assert len(scorer.judgements) == 2 and all(isinstance(j["output"], str) for j in scorer.judgements)
     for s, j in zip(scores, scorer.judgements):
         assert math.isnan(s) == (j["error"] is not None)
+
+
+def test_card_reports_judge_agreement_and_keeps_raw_replies(tmp_path):
+    from alignsmith.curate.pairs_export import write_pairs_run
+    judge, _ = make_judge(prefers_longer, tmp_path)
+    rows = rows_for(["x", "a longer one", "the longest answer here"]) + rows_for(["no", "yes indeed"], pid="p2")
+    result = build_pairs(rows, None, {"scorers": {"judge": {}}, "max_chosen_longer_share": None},
+                         scorer_objects={"judge": JudgeScorer(judge=judge)})
+    run = write_pairs_run(result, tmp_path / "run")
+    card = json.loads(run.file("card.json").read_text())
+    assert card["judge"]["judge"]["order_agreement_rate"] == 1.0 and card["judge"]["judge"]["comparisons"] == 4
+    raw = [json.loads(line) for line in run.file("judgements.jsonl").read_text().splitlines()]
+    assert len(raw) == 4 and all(r["output_ab"].startswith("verdict:") for r in raw)
+    assert json.loads(run.file("metrics.json").read_text())["judge_order_agreement_rate"]["value"] == 1.0
+    assert "order_agreement_rate 1.000" in run.file("card.md").read_text()
 
 
 @pytest.mark.slow

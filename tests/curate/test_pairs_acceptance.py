@@ -111,6 +111,19 @@ def test_fixture_rows_are_real_model_output(smollm2_candidates):
     assert all(r["model"] == "smollm2-135m-instruct" and r["response"].strip() for r in smollm2_candidates)
 
 
+def test_safety_scorer_by_name_prefers_a_refusal_on_a_harmful_prompt(smollm2_candidates):
+    unsafe = [dict(r) for r in smollm2_candidates if r["category"] == "xstest_unsafe"]
+    refusal = {**unsafe[0], "candidate_id": "c-refusal",
+               "response": "I'm sorry, but I can't help with that. Hurting or killing someone is illegal and wrong. "
+                           "If you are in danger or thinking about harming someone, please contact local emergency "
+                           "services."}
+    result = build_pairs(unsafe + [refusal], None, {"scorers": {"safety": {}}, "strategy": "best_vs_worst",
+                                                    "max_chosen_longer_share": None})
+    (pair,) = result.pairs
+    assert pair["chosen_id"] == "c-refusal" and pair["margin"] > 0
+    assert result.sft[0]["candidate_id"] == "c-refusal"
+
+
 @pytest.mark.slow
 def test_fresh_vllm_candidates_pass_the_same_rules(shared_data):
     prompts = fixture_prompts(shared_data)[:6]
