@@ -22,9 +22,15 @@ METHODS = ("sft", "rm", "dpo", "ppo", "grpo")
 
 
 class _YamlLoader(yaml.SafeLoader):
-    """YAML 1.1 reads `1e-5` (no dot) as a string; learning rates are written that way, so read floats."""
+    """YAML 1.1 with two fixes for training configs: `1e-5` (no dot) is a float, not a string; and only
+    true/false are booleans, because TRL values such as `save_strategy: no` must stay strings."""
 
 
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 _YamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d+)[eE][-+]?\d+$"), list("-+0123456789."))

@@ -16,6 +16,9 @@ from alignsmith.train.data import load_training_rows
 def test_overrides_parse_nested_and_typed():
     got = parse_overrides(["--trl.learning_rate", "1e-5", "--lora.r=4", "--merge", "--rewards", "[verifiers]"])
     assert got == {"trl": {"learning_rate": 1e-5}, "lora": {"r": 4}, "merge": True, "rewards": ["verifiers"]}
+    # YAML 1.1 would read `no` as False; TRL's save_strategy needs the string.
+    assert parse_overrides(["--trl.save_strategy", "no", "--lora.enabled", "false"]) == \
+        {"trl": {"save_strategy": "no"}, "lora": {"enabled": False}}
 
 
 def test_layers_apply_preset_then_file_then_flags(tmp_path):

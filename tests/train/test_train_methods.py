@@ -56,7 +56,9 @@ def reward_model(tiny_llama, data_dir, tmp_path_factory):
 
 
 def test_sft_trains_completion_and_reloads(tiny_llama, data_dir, tmp_path):
-    result = train(_config("sft", tiny_llama, data_dir / "sft.parquet", tmp_path / "sft", merge=True))
+    held_out = {"prompts": str(data_dir / "prompts.parquet"), "n_prompts": 2, "max_tokens": 4}
+    result = train(_config("sft", tiny_llama, data_dir / "sft.parquet", tmp_path / "sft", merge=True,
+                           eval=held_out))
     assert result.steps == 4 and result.final_loss is not None
     assert _changed(_tensors(tiny_llama), _tensors(result.merged))
     assert (tmp_path / "sft" / "final" / "adapter_config.json").exists()   # LoRA by default
@@ -64,6 +66,18 @@ def test_sft_trains_completion_and_reloads(tiny_llama, data_dir, tmp_path):
     assert lineage["base_model"] == tiny_llama and lineage["dataset"]["fingerprint"].startswith("sha256:")
     assert (tmp_path / "sft" / "checkpoint-2" / LINEAGE_FILE).exists()
     assert (tmp_path / "sft" / "DONE").exists()
+    evals = [json.loads(line) for line in (tmp_path / "sft" / "train_evals.jsonl").read_text().splitlines()]
+    assert [e["step"] for e in evals] == [2, 4] and all(e["n_prompts"] == 2 for e in evals)
+
+
+def test_cli_trains_and_prints_summary(tiny_llama, data_dir, tmp_path, capsys):
+    from alignsmith.train.cli import main
+    code = main(["train", "dpo", "--preset", "cpu-smoke", "--model", tiny_llama, "--dataset",
+                 str(data_dir / "dpo.parquet"), "--out", str(tmp_path / "cli"), "--max_rows", "4",
+                 "--trl.max_steps", "1", "--trl.save_strategy", "no"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "dpo: 1 steps, final loss" in out and f"checkpoint: {tmp_path / 'cli' / 'final'}" in out
 
 
 def test_reward_model_is_merged_sequence_classifier(reward_model, tiny_llama):
