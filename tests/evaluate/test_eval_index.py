@@ -50,12 +50,14 @@ def test_runs_ls_skips_unfinished_and_reports_damaged(shared_data, tmp_path, mon
     for name in ("a", "b", "c"):
         assert main(["eval", "run", "--model", name, "--tasks", "ifeval", "--limit", "3",
                      "--responses", str(responses)]) == 0
-    runs = sorted((tmp_path / "runs" / "eval").iterdir())
-    (runs[0] / "DONE").unlink()                   # crashed / still running: not listed
-    (runs[1] / "metrics.json").write_text("{not json")  # damaged: listed as an error, not hidden
+    import yaml
+    by_model = {yaml.safe_load((p / "config.yaml").read_text())["model"]["model"]: p
+                for p in (tmp_path / "runs" / "eval").iterdir()}
+    (by_model["a"] / "DONE").unlink()                     # crashed / still running: not listed
+    (by_model["b"] / "metrics.json").write_text("{not json")  # damaged: listed as an error, not hidden
     capsys.readouterr()
     assert main(["runs", "ls"]) == 0
-    out = capsys.readouterr().out.splitlines()
+    out = sorted(capsys.readouterr().out.splitlines(), key=lambda line: "ERROR" not in line)
     assert len(out) == 2
-    assert "ERROR" in out[0] and runs[1].name in out[0]
+    assert "ERROR" in out[0] and by_model["b"].name in out[0]
     assert " c " in out[1] and "ifeval/prompt_strict=" in out[1]
