@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from alignsmith.dashboards.store import Problem, RunReadError, model_name, read_metrics
+from alignsmith.dashboards.store import Problem, RunReadError, model_name, read_json, read_metrics
 from alignsmith.dashboards.widgets import current_runs, interval_text, show_problems, text_table
 
 
@@ -26,6 +26,41 @@ def run_rows(runs) -> tuple[pd.DataFrame, list[Problem]]:
     return pd.DataFrame(rows), errors
 
 
+def demo_tables(summary: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """From a demo summary.json: (stage → run folder, label → accuracy and win rate vs base with intervals)."""
+    stages = [{"stage": k.removesuffix("_run"), "run folder": str(summary[k])}
+              for k in ("generate_run", "curate_run", "pairs_run") if summary.get(k)]
+    stages += [{"stage": "train", "run folder": str(p)} for p in summary.get("train_runs") or []]
+    stages += [{"stage": f"eval: {k}", "run folder": str(p)} for k, p in (summary.get("eval_runs") or {}).items()]
+    report = summary.get("report") or {}
+    results = []
+    for label, acc in (report.get("accuracy") or {}).items():
+        win = (report.get("win_rate_vs_base") or {}).get(label) or {}
+        results.append({"model": label, "accuracy": interval_text(acc.get("value"), acc.get("ci_low"), acc.get("ci_high")),
+                        "prompts": acc.get("prompts"),
+                        "win rate vs base": interval_text(win.get("value"), win.get("ci_low"), win.get("ci_high"))
+                        if win else ""})
+    return pd.DataFrame(stages), pd.DataFrame(results)
+
+
+def render_demo(run) -> None:
+    """The newest finished demo: what each stage wrote and the headline result."""
+    try:
+        summary = read_json(run.file("summary.json"))
+    except RunReadError as err:
+        st.warning(f"demo {run.name}: summary.json could not be read")
+        st.text(str(err))
+        return
+    if not isinstance(summary, dict):
+        return
+    stages, results = demo_tables(summary)
+    st.subheader(f"Latest demo ({run.name})")
+    if not results.empty:
+        st.caption(f"metric: {(summary.get('report') or {}).get('metric', '')} (95% intervals)")
+        st.dataframe(results, hide_index=True, key="demo-results")
+    st.dataframe(stages, hide_index=True, key="demo-stages")
+
+
 def render() -> None:
     st.title("Runs")
     root, runs, problems = current_runs()
@@ -37,9 +72,14 @@ def render() -> None:
         return
     table, errors = run_rows(runs)
     counts = table.groupby("kind").size()
-    cols = st.columns(min(6, len(counts)))
-    for col, (kind, n) in zip(cols, counts.items()):
-        col.metric(kind, int(n))
+    items = list(counts.items())
+    for start in range(0, len(items), 6):  # six counters per row
+        for col, (kind, n) in zip(st.columns(6), items[start:start + 6]):
+            col.metric(kind, int(n))
+    demos = [r for r in runs if r.kind == "demo" and r.done and r.file("summary.json").exists()]
+    if demos:
+        render_demo(demos[0])
+        st.subheader("All runs")
     text_table(table, key="runs")
     show_problems(problems + errors)
 

@@ -174,8 +174,8 @@ def model_name(run: Run) -> str:
         return run.name
     for key in ("model_name", "model", "checkpoint", "model_path"):
         value = config.get(key)
-        if isinstance(value, dict):
-            value = value.get("name") or value.get("path")
+        if isinstance(value, dict):  # eval runs record {model, model_path, lineage, ...}
+            value = value.get("model") or value.get("name") or value.get("model_path")
         if isinstance(value, str) and value:
             return value
     return run.name

@@ -142,6 +142,23 @@ def _train_run(root: Path) -> None:
     run.mark_done()
 
 
+def _demo_run(root: Path) -> None:
+    """A demo summary.json as `alignsmith demo` writes it, pointing at this folder's stage runs."""
+    from alignsmith.curate.datafiles import write_json
+    evals = {p.name.split("Z-", 1)[1]: str(p) for p in sorted((root / "eval").iterdir()) if "safety" not in p.name}
+    summary = {"generate_run": None, "curate_run": str(root / "curate" / "20260104T000000Z-c"),
+               "pairs_run": str(root / "pairs" / "20260103T000000Z-pairs"),
+               "train_runs": [str(root / "train-dpo" / "20260105T000000Z-t")], "eval_runs": evals,
+               "report": {"metric": "constraints/prompt_strict",
+                          "accuracy": {"base": {"value": 0.4, "ci_low": 0.3, "ci_high": 0.5, "prompts": 16},
+                                       "dpo seed 0": {"value": 0.55, "ci_low": 0.45, "ci_high": 0.65,
+                                                      "prompts": 16}},
+                          "win_rate_vs_base": {"dpo seed 0": {"value": 0.62, "ci_low": 0.5, "ci_high": 0.74,
+                                                              "prompts": 16}}}}
+    write_json(root / "demo" / "20260107T000000Z" / "summary.json", summary)
+    (root / "demo" / "20260107T000000Z" / "DONE").write_text("20260107T000000Z\n")
+
+
 @pytest.fixture(scope="session")
 def dashboard_runs(shared_data, tmp_path_factory) -> Path:
     """A runs folder with eval (IFEval, safety), pairs, curate and training runs."""
@@ -153,4 +170,5 @@ def dashboard_runs(shared_data, tmp_path_factory) -> Path:
     _curate_run(root, shared_data, tmp)
     _train_run(root)
     _compare_run(root)
+    _demo_run(root)
     return root

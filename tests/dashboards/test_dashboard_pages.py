@@ -43,7 +43,12 @@ def test_every_page_renders_without_exceptions(dashboard_runs, page, monkeypatch
 def test_runs_page_counts_runs_by_kind(dashboard_runs, monkeypatch):
     at = open_page(dashboard_runs, "page_runs.py", monkeypatch)
     counts = {m.label: m.value for m in at.metric}
-    assert counts == {"compare": "1", "curate": "1", "eval": "6", "pairs": "1", "train-dpo": "1"}
+    assert counts == {"compare": "1", "curate": "1", "demo": "1", "eval": "6", "pairs": "1", "train-dpo": "1"}
+    demo = at.dataframe[0].value  # the latest demo's headline numbers come first
+    assert demo["win rate vs base"].tolist() == ["", "0.620 [0.500, 0.740]"]
+    assert "pairs" in set(at.dataframe[1].value["stage"])
+    runs = at.dataframe[2].value
+    assert set(runs.loc[runs["kind"] == "eval", "model"]) >= {"gpt4-reference", "dpo-step-200", "sft-step-100"}
 
 
 def test_leaderboard_shows_the_library_ratings(dashboard_runs, monkeypatch):
