@@ -22,10 +22,10 @@ from .quarantine import MAX_TEXT_CHARS, quarantined, text_problem
 from .scoring import SCORERS, Scorer, apply_scorers
 
 DEFAULT_CONFIG = "curate_default.yaml"
-# Modules that register filters/scorers on import; the safety filters may be absent in a slim install.
+# Modules that register filters/scorers on import (the optional ones may be absent in a slim install).
 PART_MODULES = ("alignsmith.curate.format_filters", "alignsmith.curate.dedup.filter",
                 "alignsmith.curate.decontam", "alignsmith.curate.verifiers")
-OPTIONAL_PART_MODULES = ("alignsmith.curate.safety",)
+OPTIONAL_PART_MODULES = ("alignsmith.curate.safety", "alignsmith.curate.judge", "alignsmith.curate.reward_scorer")
 
 
 def load_parts() -> None:

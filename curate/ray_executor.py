@@ -58,8 +58,16 @@ def _reject_rows(batch: dict, specs_json: str) -> dict:
                 step[i], reason[i] = k, str(v)
                 extra[i] = json.dumps(getattr(v, "fields", {}), default=str)
         alive = still
+    # filters may annotate rows in place (e.g. safety_policy's label mode): send changed fields back
+    changed = []
+    for sent, row in zip(batch["row"], rows):
+        before = json.loads(sent)
+        changed.append(json.dumps({k: v for k, v in row.items() if before.get(k, _MISSING) != v}, default=str))
     return {"idx": batch["idx"], "step": step, "reason": np.array(reason, dtype=object),
-            "extra": np.array(extra, dtype=object)}
+            "extra": np.array(extra, dtype=object), "changed": np.array(changed, dtype=object)}
+
+
+_MISSING = object()
 
 
 def _spec_of(kind: str, name: str, part: Any) -> dict:
@@ -73,10 +81,14 @@ def _row_segment_on_ray(rows: list[dict], segment: list[tuple[str, str, Filter]]
     ds = ray.data.from_items(items, override_num_blocks=_num_blocks(len(items), 256))
     ds = ds.map_batches(_reject_rows, fn_kwargs={"specs_json": specs_json}, batch_format="numpy", batch_size=256)
     verdicts: dict[int, tuple[int, str, dict]] = {}
+    rows = list(rows)
     for batch in ds.iter_batches(batch_format="numpy", batch_size=None):
-        for i, k, why, extra in zip(batch["idx"], batch["step"], batch["reason"], batch["extra"]):
+        for i, k, why, extra, changed in zip(batch["idx"], batch["step"], batch["reason"], batch["extra"],
+                                             batch["changed"]):
             if k >= 0:
                 verdicts[int(i)] = (int(k), str(why), json.loads(extra))
+            if changed != "{}":
+                rows[int(i)] = {**rows[int(i)], **json.loads(changed)}
     kept, dropped, funnel = list(rows), [], []
     positions = list(range(len(rows)))
     for k, (kind, name, part) in enumerate(segment):
