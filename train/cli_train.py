@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("method", choices=["sft", "rm", "dpo", "ppo", "grpo"])
     # Everything after METHOD is a free-form override so that every TRL argument is reachable.
     p.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    p.set_defaults(func=run_train)
+    p.set_defaults(func=run_train, train_parser=p)
 
 
 def run_train(args) -> int:
@@ -32,6 +32,9 @@ def run_train(args) -> int:
     import yaml
 
     from .config import build_config, parse_overrides
+    if {"-h", "--help"} & set(args.options):  # REMAINDER swallows --help after METHOD
+        args.train_parser.print_help()
+        return 0
     overrides = parse_overrides(list(args.options))
     config_file = overrides.pop("config", None)
     preset = overrides.pop("preset", None)
