@@ -94,8 +94,12 @@ def compare_runs(base: EvalRun, new: EvalRun, *, alpha: float = 0.05, max_drops:
     for r, p_adj in zip(results, holm([r["p_value"] for r in results])):
         _judge(r, p_adj, alpha, _resolve_drop(max_drops, r["metric"]))
     regressed = any(r["verdict"] == "regressed" or r["max_drop_exceeded"] for r in results)
+    in_tasks = [len(r.items[r.items["task"].isin(tasks)]) for r in (base, new)]
     return {"base": str(base.path), "new": str(new.path), "alpha": alpha, "seed": seed,
-            "tasks": tasks, "shared_items": int(len(joined)), "metrics": results,
+            "tasks": tasks, "shared_items": int(len(joined)),
+            # Items only one run has (other slice, or the prompt changed under the same id): not compared.
+            "base_only_items": in_tasks[0] - int(len(joined)), "new_only_items": in_tasks[1] - int(len(joined)),
+            "metrics": results,
             "regressed": regressed, "exit_code": 1 if regressed else 0}
 
 
@@ -121,7 +125,8 @@ def _fmt(x) -> str:
 def compare_markdown(result: dict) -> str:
     """A Markdown report: one table row per metric and a verdict line."""
     lines = [f"# Compare: {result['new']} vs base {result['base']}", "",
-             f"{result['shared_items']} shared items; alpha {result['alpha']} with Holm correction "
+             f"{result['shared_items']} shared items ({result['base_only_items']} only in base, "
+             f"{result['new_only_items']} only in new, not compared); alpha {result['alpha']} with Holm correction "
              f"over {len(result['metrics'])} metrics.", "",
              "| metric | test | n | base | new | diff | 95% CI | p | p (Holm) | verdict |",
              "|---|---|---|---|---|---|---|---|---|---|"]

@@ -36,6 +36,7 @@ class Judge:
         self.notes: dict[str, Any] = {}   # counts worth recording (e.g. unparseable judge replies)
 
     def judge(self, matchups: Sequence[Matchup]) -> list[float]:
+        """The model's outcome per matchup: 1 win, 0.5 tie, 0 loss."""
         raise NotImplementedError
 
 

@@ -52,6 +52,7 @@ class _TaskIndex:
         self.by_prompt = {it.prompt_id: it for it in items}
 
     def find(self, row: dict) -> EvalItem | None:
+        """The item a response row answers (by item id first, then prompt id / prompt), or None."""
         key = row.get("item_id", row.get("key"))
         if key is not None and str(key) in self.by_item:
             return self.by_item[str(key)]

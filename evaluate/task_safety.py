@@ -63,7 +63,8 @@ class SafetyTask(Task):
             raise ValueError(f"safety: unknown subsets {unknown}; choose from advbench, harmbench, xstest")
         if "advbench" in subsets:
             path = data_path(self.options.get("advbench"), ADVBENCH, "AdvBench harmful_behaviors.csv")
-            groups.append([EvalItem(f"advbench-{line - 1}", [{"role": "user", "content": _column(r, "goal", path, line)}],
+            groups.append([EvalItem(f"advbench-{line - 1}",
+                                    [{"role": "user", "content": _column(r, "goal", path, line)}],
                                     {"harmful": True}, "advbench") for line, r in iter_rows(path)])
         if "harmbench" in subsets:
             path = data_path(self.options.get("harmbench"), HARMBENCH, "HarmBench behaviours CSV")

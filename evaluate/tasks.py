@@ -30,8 +30,8 @@ def data_path(option: str | os.PathLike | None, default_relative: str, what: str
     path = Path(option) if option else data_root() / default_relative
     if not path.exists():
         raise FileNotFoundError(
-            f"{what} not found at {path}; pass the path as a task option (eval run --set TASK.OPTION=PATH) or set $ALIGNSMITH_DATA to the folder "
-            f"that holds {default_relative}")
+            f"{what} not found at {path}; pass the path as a task option (eval run --set TASK.OPTION=PATH) "
+            f"or set $ALIGNSMITH_DATA to the folder that holds {default_relative}")
     return path
 
 
@@ -46,6 +46,7 @@ class EvalItem:
 
     @property
     def prompt_id(self) -> str:
+        """Stable id of the item's prompt (records.prompt_id)."""
         return prompt_id(self.prompt)
 
 

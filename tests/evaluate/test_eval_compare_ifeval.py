@@ -114,3 +114,15 @@ def test_compare_refuses_unfinished_run(ifeval_runs, capsys):
     (worse / "DONE").unlink()
     assert main(["compare", str(base), str(worse)]) == 2
     assert "no DONE marker" in capsys.readouterr().err
+
+
+def test_compare_on_overlapping_slices(ifeval_runs, tmp_path, shared_data):
+    """A 20-item run against the full base: only the shared 20 items are compared."""
+    base, _ = ifeval_runs
+    small = tmp_path / "small"
+    assert main(["eval", "run", "--model", "gpt4", "--tasks", "ifeval", "--limit", "20",
+                 "--responses", str(shared_data / GPT4), "--out", str(small)]) == 0
+    assert main(["compare", str(base), str(small), "--out", str(tmp_path / "cmp")]) == 0
+    result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert (result["shared_items"], result["base_only_items"], result["new_only_items"]) == (20, 521, 0)
+    assert all(m["n"] == 20 for m in result["metrics"])
