@@ -40,13 +40,16 @@ class TrainingRun:
 
     def __init__(self, config: TrainConfig, extra_callbacks: list | None = None):
         from alignsmith.curate.models import resolve_model
-        from alignsmith.curate.runs import RunFolder
+        from alignsmith.curate.runs import RunConflictError, RunFolder
         self.config = config
         if config.out is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
             # Each process would stamp its own new run folder; one shared folder must be named.
             raise InputError("training on several processes (accelerate launch) needs --out FOLDER")
         self.base_model = resolve_model(config.model)
-        self.folder = RunFolder.open(f"train-{config.method}", config.to_dict(), out=config.out)
+        try:
+            self.folder = RunFolder.open(f"train-{config.method}", config.to_dict(), out=config.out)
+        except RunConflictError as e:
+            raise InputError(str(e)) from e
         self.output_dir = str(self.folder.path)
         self.dataset_info: DatasetInfo | None = None
         self.extra_callbacks = list(extra_callbacks or [])

@@ -127,3 +127,10 @@ def test_eval_callback_appends_a_record_per_save(tiny_llama, tmp_path):
     rec = records[0]
     assert rec["step"] == 3 and rec["n_prompts"] == 1 and 0.0 <= rec["prompt_accuracy"] <= 1.0
     assert json.loads((tmp_path / "out" / "checkpoint-3" / "train_eval.json").read_text()) == rec
+
+
+def test_reusing_an_out_folder_with_another_config_is_refused(tiny_llama, tmp_path):
+    from alignsmith.train.runner import TrainingRun
+    TrainingRun(build_config("dpo", overrides={"model": tiny_llama, "out": str(tmp_path), "seed": 1}))
+    with pytest.raises(InputError, match="different config"):
+        TrainingRun(build_config("dpo", overrides={"model": tiny_llama, "out": str(tmp_path), "seed": 2}))
