@@ -31,7 +31,7 @@ REQUIRED_COLUMNS = {
     "grpo": ("prompt",),
 }
 VERIFIER_COLUMNS = ("instruction_id_list", "kwargs")
-CARD_NAMES = ("README.md", "card.md", "dataset_card.md")
+CARD_NAMES = ("card.md", "README.md", "dataset_card.md")  # `alignsmith pairs` writes card.md
 
 
 @dataclass
@@ -54,6 +54,9 @@ def find_dataset_file(dataset: str | None, method: str) -> Path:
         raise InputError(f"no dataset given; pass --dataset (a run folder or a Parquet/JSONL file for {method})")
     path = Path(dataset)
     if path.is_dir():
+        if (path / "config.yaml").exists() and not (path / "DONE").exists():
+            raise InputError("run folder is unfinished (no DONE file); finish or re-run that stage first",
+                             path=str(path))
         for name in RUN_FOLDER_FILES[method]:
             if (path / name).exists():
                 return path / name

@@ -58,6 +58,16 @@ def test_run_folder_without_the_method_file_lists_what_it_has(tmp_path):
         load_training_rows(str(tmp_path), "dpo")
 
 
+def test_unfinished_run_folder_is_refused(tmp_path):
+    write_parquet(tmp_path / "dpo.parquet", [{"prompt": "q", "chosen": "a", "rejected": "b"}])
+    (tmp_path / "config.yaml").write_text("kind: pairs\n")
+    with pytest.raises(InputError, match="unfinished"):
+        load_training_rows(str(tmp_path), "dpo")
+    (tmp_path / "DONE").write_text("now\n")
+    rows, _ = load_training_rows(str(tmp_path), "dpo")
+    assert len(rows) == 1
+
+
 def test_rows_keep_only_trl_columns_and_wrap_strings(tmp_path):
     path = tmp_path / "dpo.jsonl"
     write_jsonl(path, [{"prompt": "q", "chosen": "good", "rejected": "bad", "margin": 2.0, "prompt_id": "p"}])
