@@ -144,3 +144,13 @@ def test_reusing_an_out_folder_with_another_config_is_refused(tiny_llama, tmp_pa
     TrainingRun(build_config("dpo", overrides={"model": tiny_llama, "out": str(tmp_path), "seed": 1}))
     with pytest.raises(InputError, match="different config"):
         TrainingRun(build_config("dpo", overrides={"model": tiny_llama, "out": str(tmp_path), "seed": 2}))
+
+
+@pytest.mark.parametrize("preset", ["cpu-smoke", "gpu"])
+@pytest.mark.parametrize("method", ["sft", "rm", "dpo", "ppo", "grpo"])
+def test_presets_name_only_real_trl_arguments(preset, method, tmp_path):
+    from alignsmith.train.config import trl_config
+    config = build_config(method, preset=preset)
+    if preset == "cpu-smoke":   # the gpu preset asks for bf16, which TRL checks against the hardware
+        args = trl_config(config, str(tmp_path))
+        assert args.seed == 0 and args.bf16 is False
