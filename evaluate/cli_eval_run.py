@@ -40,6 +40,9 @@ def add_run(group) -> None:
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=int, default=1,
+                   help="sampled responses per item (use with --temperature > 0); metrics average them per item")
+    p.add_argument("--label", help="display name for the model in reports (default: --model)")
     p.add_argument("--max-model-len", type=int, default=2048)
     p.add_argument("--set", dest="task_options", action="append", metavar="TASK.OPTION=VALUE",
                    help="task option, e.g. ifeval.path=FILE, winrate.judge=reward, winrate.judge_model=DIR, "
@@ -54,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     cfg = EvalRunConfig(model=args.model, tasks=[t.strip() for t in args.tasks.split(",") if t.strip()],
                         limit=args.limit, backend=args.backend, responses=args.responses,
                         temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens,
-                        seed=args.seed, max_model_len=args.max_model_len,
+                        seed=args.seed, max_model_len=args.max_model_len, samples=args.samples, label=args.label,
                         task_options=_parse_task_options(args.task_options))
     run = run_eval(cfg, args.out)
     metrics = run.read_metrics()

@@ -43,8 +43,9 @@ def check_comparable(base: EvalRun, new: EvalRun) -> list[str]:
 
 def _paired_frame(base: EvalRun, new: EvalRun, tasks: list[str]):
     keys = ["task", "item_id", "prompt_id"]
-    b = base.items[base.items["task"].isin(tasks)]
-    n = new.items[new.items["task"].isin(tasks)]
+    b_items, n_items = base.item_level(), new.item_level()
+    b = b_items[b_items["task"].isin(tasks)]
+    n = n_items[n_items["task"].isin(tasks)]
     joined = b.merge(n, on=keys, suffixes=("__base", "__new"))
     if joined.empty:
         raise ValueError(f"runs share no items (base {len(b)} items, new {len(n)} items in tasks "
@@ -94,7 +95,7 @@ def compare_runs(base: EvalRun, new: EvalRun, *, alpha: float = 0.05, max_drops:
     for r, p_adj in zip(results, holm([r["p_value"] for r in results])):
         _judge(r, p_adj, alpha, _resolve_drop(max_drops, r["metric"]))
     regressed = any(r["verdict"] == "regressed" or r["max_drop_exceeded"] for r in results)
-    in_tasks = [len(r.items[r.items["task"].isin(tasks)]) for r in (base, new)]
+    in_tasks = [int(r.item_level()["task"].isin(tasks).sum()) for r in (base, new)]
     return {"base": str(base.path), "new": str(new.path), "alpha": alpha, "seed": seed,
             "tasks": tasks, "shared_items": int(len(joined)),
             # Items only one run has (other slice, or the prompt changed under the same id): not compared.

@@ -32,8 +32,11 @@ def _head_to_head(a: EvalRun, b: EvalRun) -> list[Comparison]:
         if primary is None or a.items.empty or b.items.empty:
             continue
         col, higher_is_better = primary
-        ia = a.items[a.items["task"] == task][["item_id", "prompt_id", col]]
-        ib = b.items[b.items["task"] == task][["item_id", "prompt_id", col]]
+        items_a, items_b = a.item_level(), b.item_level()
+        if col not in items_a or col not in items_b:
+            continue
+        ia = items_a[items_a["task"] == task][["item_id", "prompt_id", col]]
+        ib = items_b[items_b["task"] == task][["item_id", "prompt_id", col]]
         joined = ia.merge(ib, on=["item_id", "prompt_id"], suffixes=("_a", "_b")).dropna()
         sign = 1.0 if higher_is_better else -1.0
         for x, y in zip(joined[f"{col}_a"].to_numpy(float), joined[f"{col}_b"].to_numpy(float)):

@@ -33,9 +33,14 @@ class EvalRun:
 
     @property
     def name(self) -> str:
-        """A short label: the model name plus the folder name."""
-        model = (self.config.get("model") or {}).get("model") or "responses"
+        """A short label: the run's label (or model name) plus the folder name."""
+        record = self.config.get("model") or {}
+        model = record.get("label") or record.get("model") or "responses"
         return f"{model}@{self.path.name}"
+
+    def item_level(self):
+        """items with one row per (task, item): numeric columns averaged over sampled responses."""
+        return item_level(self.items)
 
     @property
     def task_versions(self) -> dict[str, str]:
@@ -49,6 +54,16 @@ class EvalRun:
             for m in info.get("metrics") or []:
                 specs[f"{task}/{m['name']}"] = {"task": task, **m}
         return specs
+
+
+def item_level(items):
+    """One row per (task, item_id, prompt_id); with several samples per item, numeric columns are means."""
+    keys = ["task", "item_id", "prompt_id"]
+    if items.empty or not items.duplicated(keys).any():
+        return items
+    numeric = items.groupby(keys, sort=False).mean(numeric_only=True)
+    # Numeric means ignore NaN, so a metric that does not apply to an item stays NaN.
+    return numeric.reset_index()
 
 
 def load_eval_run(path: str | os.PathLike) -> EvalRun:

@@ -33,6 +33,8 @@ class EvalRunConfig:
     seed: int = 0
     max_model_len: int = 2048
     task_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    samples: int = 1                  # responses per item (sampled; metrics average them per item first)
+    label: str | None = None          # display name for the model in reports (default: the model name)
 
 
 def _sha256(path: Path) -> str:
@@ -88,10 +90,10 @@ def build_tasks(cfg: EvalRunConfig) -> dict[str, Task]:
 
 def run_config(cfg: EvalRunConfig, tasks: dict[str, Task]) -> dict:
     """The resolved config written to config.yaml (and hashed for the folder name)."""
-    config = {"model": model_record(cfg.model), "backend": None if cfg.responses else cfg.backend,
+    config = {"model": {**model_record(cfg.model), "label": cfg.label}, "backend": None if cfg.responses else cfg.backend,
               "decoding": None if cfg.responses else {
                   "temperature": cfg.temperature, "top_p": cfg.top_p, "max_tokens": cfg.max_tokens,
-                  "seed": cfg.seed, "n": 1, "max_model_len": cfg.max_model_len},
+                  "seed": cfg.seed, "n": cfg.samples, "max_model_len": cfg.max_model_len},
               "limit": cfg.limit, "tasks": {n: _task_record(t) for n, t in tasks.items()}}
     if cfg.responses:
         config["responses"] = {"path": str(Path(cfg.responses).resolve()),
@@ -110,20 +112,20 @@ def _generate(cfg: EvalRunConfig, tasks: dict[str, Task], wanted: dict[str, list
         by_budget.setdefault(budget, []).extend((name, it) for it in items)
     answers = {}
     for budget, pairs in sorted(by_budget.items()):
-        params = GenParams(n=1, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=budget,
+        params = GenParams(n=cfg.samples, temperature=cfg.temperature, top_p=cfg.top_p, max_tokens=budget,
                            seed=cfg.seed)
         print(f"eval: generating {len(pairs)} responses (max {budget} tokens) with {cfg.backend}",
               file=sys.stderr)
         outputs = backend.generate([it.prompt for _, it in pairs], params)
         for (name, it), completions in zip(pairs, outputs):
-            answers[(name, it.item_id)] = (completions[0].text, completions[0].finish_reason)
+            answers[(name, it.item_id)] = [(c.text, c.finish_reason) for c in completions]
     return answers, backend
 
 
 def _item_row(task: Task, sample: EvalSample, values: dict) -> dict:
     row = {"task": task.name, "task_version": task.version, "item_id": sample.item.item_id,
            "prompt_id": sample.item.prompt_id, "subset": sample.item.subset, "prompt": sample.item.prompt,
-           "response": sample.response, "finish_reason": sample.finish_reason}
+           "sample": sample.sample, "response": sample.response, "finish_reason": sample.finish_reason}
     if "reference" in sample.item.info:
         row["reference_response"] = sample.item.info["reference"]
     row.update({k: (None if v is None else float(v)) for k, v in values.items()})
@@ -150,37 +152,15 @@ def run_eval(cfg: EvalRunConfig, out: str | None = None, timings: dict[str, floa
     wanted = {name: items[:cfg.limit] if cfg.limit else items for name, items in all_items.items()}
     if cfg.responses is None and not cfg.model:
         raise ValueError("give --model to generate responses, or --responses FILE to score existing ones")
+    if cfg.responses and cfg.samples != 1:
+        raise ValueError("--responses scores one response per item; use samples=1")
     run = RunFolder.open("eval", run_config(cfg, tasks), out)
     if run.done:
         print(f"eval: {run.path} is already complete", file=sys.stderr)
         return run
-    backend = None
-    if cfg.responses:
-        matched = match_responses(cfg.responses, all_items, wanted, {n: t.version for n, t in tasks.items()})
-        answers = {k: (a.response, a.finish_reason) for k, a in matched.items()}
-    elif run.file("responses.parquet").exists():
-        # Resuming: generation finished before the crash; score what was generated.
-        answers = {(r["task"], r["item_id"]): (r["response"], r["finish_reason"]) for r in run.read_rows("responses")}
-        print(f"eval: resuming {run.path} with its {len(answers)} generated responses", file=sys.stderr)
-    else:
-        start = time.perf_counter()
-        answers, backend = _generate(cfg, tasks, wanted)
-        timings["generate"] = time.perf_counter() - start
-        run.write_rows("responses", [{"task": t, "item_id": i, "response": text, "finish_reason": why}
-                                     for (t, i), (text, why) in answers.items()])
-    rows, metrics = [], {}
+    answers, backend = _collect_answers(cfg, run, tasks, all_items, wanted, timings)
     try:
-        for name, task in tasks.items():
-            task.attach(model=cfg.model, backend=backend)
-            samples = [EvalSample(it, *answers[(name, it.item_id)]) for it in wanted[name]]
-            print(f"eval: scoring {len(samples)} {name} items", file=sys.stderr)
-            start = time.perf_counter()
-            task_rows = [_item_row(task, s, v) for s, v in zip(samples, task.score_batch(samples))]
-            rows.extend(task_rows)
-            metrics.update(task.aggregate(task_rows, seed=cfg.seed))
-            timings[f"score/{name}"] = time.perf_counter() - start
-            for key, value in getattr(task, "judge_notes", {}).items():
-                metrics[f"{name}/{next(iter(m.name for m in task.metrics))}"][f"judge_{key}"] = value
+        rows, metrics = _score_all(cfg, tasks, wanted, answers, backend, timings)
     finally:
         if backend is not None:
             backend.close()
@@ -189,3 +169,40 @@ def run_eval(cfg: EvalRunConfig, out: str | None = None, timings: dict[str, floa
     run.mark_done()
     return run
 
+
+def _collect_answers(cfg, run, tasks, all_items, wanted, timings):
+    """(task, item_id) → [(response, finish_reason), ...] from the file, a resumed run, or the model."""
+    if cfg.responses:
+        matched = match_responses(cfg.responses, all_items, wanted, {n: t.version for n, t in tasks.items()})
+        return {k: [(a.response, a.finish_reason)] for k, a in matched.items()}, None
+    if run.file("responses.parquet").exists():
+        # Resuming: generation finished before the crash; score what was generated.
+        answers: dict = {}
+        for r in run.read_rows("responses"):
+            answers.setdefault((r["task"], r["item_id"]), []).append((r["response"], r["finish_reason"]))
+        print(f"eval: resuming {run.path} with its generated responses", file=sys.stderr)
+        return answers, None
+    start = time.perf_counter()
+    answers, backend = _generate(cfg, tasks, wanted)
+    timings["generate"] = time.perf_counter() - start
+    run.write_rows("responses", [{"task": t, "item_id": i, "sample": k, "response": text, "finish_reason": why}
+                                 for (t, i), outs in answers.items() for k, (text, why) in enumerate(outs)])
+    return answers, backend
+
+
+def _score_all(cfg, tasks, wanted, answers, backend, timings):
+    """Item rows (one per item and sample) and metrics.json entries for every task."""
+    rows, metrics = [], {}
+    for name, task in tasks.items():
+        task.attach(model=cfg.model, backend=backend)
+        samples = [EvalSample(it, text, why, k) for it in wanted[name]
+                   for k, (text, why) in enumerate(answers[(name, it.item_id)])]
+        print(f"eval: scoring {len(samples)} {name} responses", file=sys.stderr)
+        start = time.perf_counter()
+        task_rows = [_item_row(task, s, v) for s, v in zip(samples, task.score_batch(samples))]
+        rows.extend(task_rows)
+        metrics.update(task.aggregate(task_rows, seed=cfg.seed))
+        timings[f"score/{name}"] = time.perf_counter() - start
+        for key, value in getattr(task, "judge_notes", {}).items():
+            metrics[f"{name}/{task.metrics[0].name}"][f"judge_{key}"] = value
+    return rows, metrics

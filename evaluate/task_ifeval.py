@@ -12,7 +12,7 @@ from typing import Any
 
 from alignsmith.curate.datafiles import iter_rows
 from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import as_messages, clean_kwargs, user_text
+from alignsmith.curate.records import as_messages, clean_kwargs, prompt_id, user_text
 
 from .tasks import TASKS, EvalItem, EvalSample, MetricSpec, Task, data_path
 
@@ -106,12 +106,21 @@ class ConstraintsTask(_VerifiedTask):
     version = "1"
 
     def items(self) -> list[EvalItem]:
-        from alignsmith.curate.demo_prompts import load_demo_prompts
-        split = self.options.get("split", "eval")
+        if self.options.get("prompts"):
+            # Option `prompts`: a file of prompt rows (with instruction_id_list + kwargs) instead of the demo set.
+            path = str(self.options["prompts"])
+            rows, where = list(iter_rows(path)), path
+        else:
+            from alignsmith.curate.demo_prompts import load_demo_prompts
+            split = self.options.get("split", "eval")
+            rows, where = list(enumerate(load_demo_prompts(split=split), 1)), f"demo prompts ({split})"
         items = []
-        for i, row in enumerate(load_demo_prompts(split=split)):
+        for line, row in rows:
             if not row.get("instruction_id_list"):
-                continue  # a demo prompt without constraints has nothing to verify
-            items.append(_verified_item(row["prompt_id"], row["prompt"], list(row["instruction_id_list"]),
-                                        row.get("kwargs"), f"demo prompt {i} ({split})", row.get("category", "")))
+                continue  # a prompt without constraints has nothing to verify
+            if "prompt" not in row:
+                raise InputError("missing field", path=where, line=line, field="prompt")
+            pid = row.get("prompt_id") or prompt_id(as_messages(row["prompt"]))
+            items.append(_verified_item(str(pid), row["prompt"], list(row["instruction_id_list"]),
+                                        row.get("kwargs"), f"{where}:{line}", row.get("category") or ""))
         return items

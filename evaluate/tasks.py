@@ -57,6 +57,7 @@ class EvalSample:
     item: EvalItem
     response: str
     finish_reason: str = "stop"
+    sample: int = 0                 # which of the item's sampled responses this is
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class Task:
     def aggregate(self, rows: Sequence[dict], *, seed: int = 0) -> dict[str, dict]:
         """metrics.json entries `<task>/<metric>` from scored item rows (bootstrap 95% intervals)."""
         out = {}
+        rows = item_means(rows)
         for spec in self.metrics:
             values, weights = [], []
             for row in rows:
@@ -119,6 +121,29 @@ class Task:
             out[f"{self.name}/{spec.name}"] = metric(value, higher_is_better=spec.higher_is_better,
                                                       n=len(values), ci=ci, weight=spec.weight)
         return out
+
+
+def item_means(rows: Sequence[dict]) -> list[dict]:
+    """One row per item: with several sampled responses per item, each value is their mean (None ignored).
+
+    Intervals and tests then resample items, not samples: samples of one prompt are not independent.
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for i, row in enumerate(rows):
+        # Rows without an item id (bare score dicts) are their own items.
+        key = (row.get("task"), row["item_id"]) if row.get("item_id") is not None else ("#row", i)
+        groups.setdefault(key, []).append(row)
+    if all(len(g) == 1 for g in groups.values()):
+        return list(rows)
+    merged = []
+    for group in groups.values():
+        row = dict(group[0])
+        for key, value in group[0].items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) or value is None:
+                present = [float(r[key]) for r in group if isinstance(r.get(key), (int, float)) and r[key] == r[key]]
+                row[key] = sum(present) / len(present) if present else None
+        merged.append(row)
+    return merged
 
 
 TASKS: Registry[type[Task]] = Registry("eval task")

@@ -191,3 +191,33 @@ def test_winrate_against_baseline_run_folder(shared_data, tmp_path):
     values = task.score_batch([EvalSample(it, "a much longer answer") for it in items])
     assert [v["win"] for v in values] == [1.0, 1.0, 1.0]
     assert task.settings()["judge_model"] == "(self) new"
+
+
+def test_item_means_average_samples_per_item():
+    from alignsmith.evaluate.tasks import item_means
+    rows = [{"task": "t", "item_id": "a", "x": 1.0, "y": None}, {"task": "t", "item_id": "a", "x": 0.0, "y": None},
+            {"task": "t", "item_id": "b", "x": 1.0, "y": 2.0}]
+    assert item_means(rows) == [{"task": "t", "item_id": "a", "x": 0.5, "y": None},
+                                {"task": "t", "item_id": "b", "x": 1.0, "y": 2.0}]
+
+
+def test_sampled_responses_label_and_prompt_file(tiny_llama, tmp_path):
+    """--samples 3: three rows per item, metrics over items; a prompts file replaces the demo set."""
+    from alignsmith.curate.datafiles import write_jsonl
+    from alignsmith.curate.demo_prompts import load_demo_prompts
+    from alignsmith.evaluate.results import load_eval_run
+    prompts = tmp_path / "heldout.jsonl"
+    write_jsonl(prompts, load_demo_prompts("eval")[:2])
+    out = tmp_path / "run"
+    args = ["eval", "run", "--model", tiny_llama, "--backend", "hf", "--tasks", "constraints", "--samples", "3",
+            "--temperature", "1.0", "--max-tokens", "4", "--label", "tiny", "--set",
+            f"constraints.prompts={prompts}"]
+    assert main(args + ["--out", str(out)]) == 0
+    run = load_eval_run(out)
+    assert len(run.items) == 6 and sorted(run.items["sample"].tolist()) == [0, 0, 1, 1, 2, 2]
+    assert run.metrics["constraints/prompt_loose"]["n"] == 2
+    assert len(run.item_level()) == 2 and run.name.startswith("tiny@")
+    assert run.config["decoding"]["n"] == 3 and run.config["model"]["label"] == "tiny"
+    assert main(["compare", str(out), str(out), "--out", str(tmp_path / "cmp")]) == 0
+    result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert result["shared_items"] == 2
