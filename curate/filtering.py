@@ -73,3 +73,11 @@ def apply_filters(rows: Iterable[dict], filters: list[Filter]) -> tuple[list[dic
         kept = survivors
     funnel.rows_out = len(kept)
     return kept, dropped, funnel
+
+
+# The built-in filters register themselves on import; importing them here makes
+# `FILTERS.get("empty")` work for anyone who imported only this module. (Bottom of the file: they
+# import FILTERS and Filter from here, which exist by now.)
+from . import format_filters  # noqa: E402,F401
+from . import decontam  # noqa: E402,F401
+from .dedup import filter as _dedup_filter  # noqa: E402,F401

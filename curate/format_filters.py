@@ -253,7 +253,11 @@ class BrokenMarkdown(Filter):
         except ImportError:
             return None  # without the shared verifiers only the fence check applies
         kwargs = [_instruction(row, i)[1] for i in ids]
-        failed = [i for i, ok in zip(ids, verify(ids, kwargs, text, prompt=prompt_text(row))) if not ok]
+        try:
+            verdicts = verify(ids, kwargs, text, prompt=prompt_text(row))
+        except ValueError as e:  # VerifierError: the prompt's instruction kwargs are unusable
+            return f"cannot check the prompt's format instructions: {e}"
+        failed = [i for i, ok in zip(ids, verdicts) if not ok]
         return f"fails the prompt's format instruction(s) {failed}" if failed else None
 
 
