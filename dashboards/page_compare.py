@@ -113,6 +113,7 @@ def render_result(result: dict) -> None:
 
 
 def render_items(diffs: pd.DataFrame) -> None:
+    """The per-item diff table (ordered, optionally only changed items) and one item side by side."""
     st.subheader("Per-item differences")
     if diffs.empty:
         return

@@ -27,8 +27,8 @@ def funnel_from_report(report: dict) -> pd.DataFrame | None:
     steps = report.get("funnel")
     if isinstance(steps, list) and "rows_in" in report:
         out = [{"step": "rows in", "rows_left": int(report["rows_in"]), "dropped": 0}]
-        out += [{"step": str(s.get("step")), "rows_left": int(s.get("rows_after", 0)), "dropped": int(s.get("dropped", 0))}
-                for s in steps if isinstance(s, dict)]
+        out += [{"step": str(s.get("step")), "rows_left": int(s.get("rows_after", 0)),
+                 "dropped": int(s.get("dropped", 0))} for s in steps if isinstance(s, dict)]
         return pd.DataFrame(out)
     funnel = steps if isinstance(steps, dict) else report
     if "rows_in" in funnel and isinstance(funnel.get("dropped"), dict):
@@ -56,6 +56,7 @@ def search_rows(df: pd.DataFrame, query: str, columns: tuple[str, ...]) -> pd.Da
 
 
 def render_curate(run: Run) -> None:
+    """A curate run: its funnel chart and table, kept rows and dropped rows with reasons."""
     report = run.file("report.json")
     if report.exists():
         loaded = read_json(report)
@@ -68,6 +69,7 @@ def render_curate(run: Run) -> None:
 
 
 def render_card(card: dict) -> None:
+    """The pairs dataset card's numbers as charts: stage funnels, margin histogram, length bias."""
     stages = card.get("stages") or {}
     cols = st.columns(4)
     for col, key in zip(cols, ("prompts_in", "candidates_in", "pairs_out", "sft_rows")):
@@ -100,6 +102,7 @@ def render_card(card: dict) -> None:
 
 
 def render_pairs(run: Run) -> None:
+    """A pairs run: card charts, the searchable pair browser, one pair side by side, dropped pairs."""
     card_file = run.file("card.json")
     if card_file.exists():
         card = read_json(card_file)
@@ -123,6 +126,7 @@ def render_pairs(run: Run) -> None:
 
 
 def browse_file(run: Run, name: str, title: str, search: tuple[str, ...]) -> None:
+    """A run's Parquet file in an expander: searchable, paginated, text only."""
     if not run.file(name).exists():
         return
     with st.expander(title):

@@ -32,6 +32,7 @@ def win_rate_long(board: dict) -> pd.DataFrame:
 
 
 def heatmap(long: pd.DataFrame) -> alt.Chart:
+    """Win-rate matrix as coloured cells with the rate printed in each."""
     base = alt.Chart(long).encode(x=alt.X("opponent:N", title="against", axis=alt.Axis(labelLimit=260)),
                                   y=alt.Y("player:N", title=None, axis=alt.Axis(labelLimit=420)))
     cells = base.mark_rect().encode(
@@ -57,8 +58,8 @@ def render() -> None:
     picked_tags = mid.multiselect("subsets / tags (all when empty)", tags, key="lb-tags")
     n_boot = int(right.number_input("bootstrap rounds", 20, 1000, 100, step=20, key="lb-boot"))
     try:
-        board = board_for(tuple(f"{e.path}:{len(e.items)}" for e in evals), tuple(picked_tasks), tuple(picked_tags), n_boot,
-                          evals)
+        keys = tuple(f"{e.path}:{len(e.items)}" for e in evals)
+        board = board_for(keys, tuple(picked_tasks), tuple(picked_tags), n_boot, evals)
     except ValueError as err:  # no shared items, a single run, ...: the library says why
         st.info(f"No leaderboard for this selection: {err}")
         return

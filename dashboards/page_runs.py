@@ -21,7 +21,7 @@ def run_rows(runs) -> tuple[pd.DataFrame, list[Problem]]:
                 errors.append(Problem(run.label, str(err)))
         summary = "; ".join(f"{k} {interval_text(v.get('value'), v.get('ci_low'), v.get('ci_high'))}"
                             for k, v in list(metrics.items())[:6] if isinstance(v, dict))
-        rows.append({"kind": run.kind, "run": run.name, "status": status, "model": model_name(run),
+        rows.append({"kind": run.kind, "run": run.name, "status": status, "model": model_name(run, fallback=""),
                      "metrics": summary})
     return pd.DataFrame(rows), errors
 
@@ -36,7 +36,8 @@ def demo_tables(summary: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     results = []
     for label, acc in (report.get("accuracy") or {}).items():
         win = (report.get("win_rate_vs_base") or {}).get(label) or {}
-        results.append({"model": label, "accuracy": interval_text(acc.get("value"), acc.get("ci_low"), acc.get("ci_high")),
+        results.append({"model": label,
+                        "accuracy": interval_text(acc.get("value"), acc.get("ci_low"), acc.get("ci_high")),
                         "prompts": acc.get("prompts"),
                         "win rate vs base": interval_text(win.get("value"), win.get("ci_low"), win.get("ci_high"))
                         if win else ""})

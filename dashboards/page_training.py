@@ -13,6 +13,7 @@ CURVE_METRICS = ("prompt_accuracy", "instruction_accuracy")
 
 
 def is_training(run: Run) -> bool:
+    """Training runs are `train` or `train-<method>` folders."""
     return run.kind == "train" or run.kind.startswith("train-")
 
 
@@ -57,10 +58,12 @@ def loss_curves(runs: list[Run]) -> tuple[pd.DataFrame, list[Problem]]:
 
 
 def curve_chart(df: pd.DataFrame, y: str, title: str, facet: str | None = None) -> alt.Chart:
+    """Lines by step per run (one panel per `facet` value when given)."""
     chart = alt.Chart(df).mark_line(point=True).encode(
-        x=alt.X("step:Q"), y=alt.Y(f"{y}:Q"), color="run:N", tooltip=list(df.columns))
-    chart = chart.properties(title=title, height=260)
-    return chart.facet(column=alt.Column(f"{facet}:N", title=None)) if facet else chart
+        x=alt.X("step:Q"), y=alt.Y(f"{y}:Q"), color="run:N", tooltip=list(df.columns)).properties(height=260)
+    if facet:
+        chart = chart.facet(column=alt.Column(f"{facet}:N", title=None))
+    return chart.properties(title=title)
 
 
 def render() -> None:

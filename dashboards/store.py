@@ -36,6 +36,7 @@ class Run:
         return f"{self.kind}/{self.name}"
 
     def file(self, name: str) -> Path:
+        """A file inside the run folder."""
         return self.path / name
 
 
@@ -166,16 +167,17 @@ def read_metrics(run: Run) -> dict:
     return loaded
 
 
-def model_name(run: Run) -> str:
-    """The model a run evaluated, from its config (falls back to the run's folder name)."""
+def model_name(run: Run, fallback: str | None = None) -> str:
+    """The model a run used, from its config (else `fallback`, by default the run's folder name)."""
+    fallback = run.name if fallback is None else fallback
     try:
         config = read_config(run)
     except RunReadError:
-        return run.name
+        return fallback
     for key in ("model_name", "model", "checkpoint", "model_path"):
         value = config.get(key)
         if isinstance(value, dict):  # eval runs record {model, model_path, lineage, ...}
             value = value.get("model") or value.get("name") or value.get("model_path")
         if isinstance(value, str) and value:
             return value
-    return run.name
+    return fallback

@@ -7,7 +7,7 @@
 - pairs: `build_pairs` + `write_pairs_run` over GPT-4 and degraded candidates for IFEval prompts;
 - curate: `alignsmith curate` with its default filters over GPT-4 answers and broken copies of them;
 - compare: `alignsmith compare` of the regressed IFEval run against GPT-4's;
-- train: `train_evals.jsonl` records as the eval callback writes them.
+- train: `train_evals.jsonl` written with the eval callback's `append_eval`.
 """
 from __future__ import annotations
 
@@ -133,12 +133,13 @@ def _compare_run(root: Path) -> None:
 
 
 def _train_run(root: Path) -> None:
+    """A training run folder with eval-during-training records written by the eval callback's own writer."""
     from alignsmith.curate.runs import RunFolder
+    from alignsmith.train.eval_callback import append_eval
     run = RunFolder.open("train-dpo", {"method": "dpo"}, out=root / "train-dpo" / "20260105T000000Z-t")
-    records = [{"step": s, "epoch": s / 40, "checkpoint": str(run.path / f"checkpoint-{s}"), "n_prompts": 8,
-                "prompt_accuracy": acc, "instruction_accuracy": acc + 0.05}
-               for s, acc in ((10, 0.25), (20, 0.375), (30, 0.5), (40, 0.625))]
-    _write_jsonl(run.file("train_evals.jsonl"), records)
+    for step, acc in ((10, 0.25), (20, 0.375), (30, 0.5), (40, 0.625)):
+        append_eval(run.path, {"step": step, "epoch": step / 40, "checkpoint": str(run.path / f"checkpoint-{step}"),
+                               "n_prompts": 8, "prompt_accuracy": acc, "instruction_accuracy": acc + 0.05})
     run.mark_done()
 
 

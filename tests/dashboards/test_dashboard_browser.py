@@ -17,12 +17,12 @@ import requests
 
 from alignsmith.train.cli_dashboard import dashboard_command
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # ~50 s: server start, six pages
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 # url path -> text that must be visible once the page has rendered
-PAGES = {"runs": ["Runs", "train-dpo"], "leaderboard": ["Leaderboard", "Win-rate matrix"],
+PAGES = {"": ["Runs", "train-dpo", "Latest demo"], "leaderboard": ["Leaderboard", "Win-rate matrix"],
          "compare": ["Compare", "Per-item differences", "window.__pwned=1"],
          "safety": ["Safety", "Examples behind each number"], "datasets": ["Datasets", "Pair browser"],
          "training": ["Training"]}
@@ -79,9 +79,9 @@ def test_pages_load_in_chromium_and_model_text_stays_inert(dashboard_url, tmp_pa
                 page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
                                        timeout=60_000)
                 page.wait_for_timeout(2000)  # let charts draw before the screenshot
-                page.screenshot(path=str(shots / f"{url}.png"))
+                page.screenshot(path=str(shots / f"{url or 'runs'}.png"))
                 body = page.inner_text("body")
-                assert "Traceback" not in body, url
+                assert "Traceback" not in body and "Page not found" not in body, url
                 assert page.evaluate("() => window.__pwned") is None, url
                 assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0, url
                 assert page.evaluate("() => [...document.scripts].some(s => s.text.includes('__pwned'))") is False
