@@ -73,29 +73,17 @@ def _clean(rows: list[dict]) -> list[dict]:
 
 def run_curate(args) -> int:
     from .errors import InputError
-    from .pipeline import curate_rows, format_funnel, load_config, load_input
-    from .runs import RunFolder, metric
+    from .pipeline import curate_run, format_funnel, load_config, load_input
     if not args.input:
         raise InputError("curate needs --input (or a sub-command: dedup, decontam)")
     config = load_config(args.config)
     rows, bad = load_input(args.input)
-    kept, dropped, report = curate_rows(rows, config, text_field=args.text_field, executor=args.executor)
-    dropped = bad + dropped
-    report["rows_in"] += len(bad)
-    report["funnel"][0]["dropped"] += len(bad)
-    report["dropped_total"] = len(dropped)
-    run = RunFolder.open("curate", {**report["config"], "input": str(args.input)}, out=args.out)
-    run.write_rows("kept", _clean(kept))
-    run.write_rows("dropped", dropped)
-    from .datafiles import write_json
-    write_json(run.file("report.json"), {**report, "input": str(args.input)})
-    n = report["rows_in"]
-    run.write_metrics({"rows_in": metric(n, higher_is_better=None, n=n),
-                       "rows_out": metric(len(kept), higher_is_better=None, n=n),
-                       "keep_rate": metric(len(kept) / n if n else None, higher_is_better=None, n=n)})
-    run.mark_done()
+    run = curate_run(rows, (), config, input_path=str(args.input), out=args.out, executor=args.executor,
+                     quarantined_rows=bad, text_field=args.text_field)
+    report = json.loads(run.file("report.json").read_text())
     print(format_funnel(report))
-    print(f"curate: wrote {run.path}/kept.parquet ({len(kept)}), dropped.parquet ({len(dropped)}), report.json")
+    print(f"curate: wrote {run.path}/kept.parquet ({report['rows_out']}), "
+          f"dropped.parquet ({report['dropped_total']}), report.json")
     return 0
 
 

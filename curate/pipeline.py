@@ -56,9 +56,11 @@ def load_config(path: str | None = None) -> dict:
 
 
 def normalise_step(step: Any, where: str = "config", index: int = 0) -> dict:
-    """`"empty"` → `{"filter": "empty"}`; checks there is exactly one of filter/scorer."""
+    """`"empty"` or `{"name": "empty"}` → `{"filter": "empty"}`; checks there is exactly one of filter/scorer."""
     if isinstance(step, str):
         return {"filter": step}
+    if isinstance(step, dict) and "name" in step and "filter" not in step and "scorer" not in step:
+        step = {"filter": step["name"], **{k: v for k, v in step.items() if k != "name"}}
     if not isinstance(step, dict):
         raise ValueError(f"{where}: step {index} must be a name or a mapping, got {step!r}")
     kinds = [k for k in ("filter", "scorer") if k in step]
@@ -183,3 +185,33 @@ def join_prompts(candidates: list[dict], prompts: list[dict]) -> list[dict]:
         p = by_id.get(c.get("prompt_id"), {})
         joined.append({**{k: p[k] for k in PROMPT_FIELDS if k in p}, **c})
     return joined
+
+
+def curate_run(candidates: Sequence[dict], prompts: Sequence[dict] = (),
+               steps: Sequence[dict | str] | dict | None = None, *, input_path: str | None = None,
+               out: str | Path | None = None, executor: str = "local", quarantined_rows: Sequence[dict] = (),
+               text_field: str = "response"):
+    """Curate candidates (joined with their prompts) into a run folder; return the finished RunFolder.
+
+    Writes kept.parquet, dropped.parquet (with `drop_reason`), report.json (the funnel and config),
+    metrics.json, then DONE. `quarantined_rows` (unreadable input lines) are counted in and dropped.
+    """
+    from .datafiles import write_json
+    from .runs import RunFolder, metric
+    rows = join_prompts(list(candidates), list(prompts)) if prompts else list(candidates)
+    kept, dropped, report = curate_rows(rows, steps, text_field=text_field, executor=executor)
+    dropped = list(quarantined_rows) + dropped
+    report["rows_in"] += len(quarantined_rows)
+    report["funnel"][0]["dropped"] += len(quarantined_rows)
+    report["dropped_total"] = len(dropped)
+    report["input"] = input_path
+    run = RunFolder.open("curate", {**report["config"], "input": input_path}, out=out)
+    run.write_rows("kept", [{k: v for k, v in r.items() if k != "_line"} for r in kept])
+    run.write_rows("dropped", dropped)
+    write_json(run.file("report.json"), report)
+    n = report["rows_in"]
+    run.write_metrics({"rows_in": metric(n, higher_is_better=None, n=n),
+                       "rows_out": metric(len(kept), higher_is_better=None, n=n),
+                       "keep_rate": metric(len(kept) / n if n else None, higher_is_better=None, n=n)})
+    run.mark_done()
+    return run

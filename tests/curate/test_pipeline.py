@@ -136,3 +136,13 @@ def test_decontam_and_dedup_against_steps(tmp_path, shared_data, monkeypatch):
     by_id = {d["candidate_id"]: d for d in dropped}
     assert by_id["c0"]["eval_set"] == "xstest" and by_id["c0"]["drop_reason"].startswith("decontam: ")
     assert by_id["c1"]["duplicate_of"] == "old-1" and "reference set" in by_id["c1"]["drop_reason"]
+
+
+def test_curate_run_python_api_as_the_demo_calls_it(tmp_path):
+    from alignsmith.curate.pipeline import curate_run
+    prompts = [{"prompt_id": "p-1", "prompt": [{"role": "user", "content": "Hi"}]}]
+    run = curate_run(ROWS[:3], prompts, [{"name": "empty"}, {"name": "truncated"}], input_path="mem")
+    assert run.done and [r["candidate_id"] for r in run.read_rows("kept")] == ["c0"]
+    assert run.read_rows("kept")[0]["prompt"] == prompts[0]["prompt"]
+    report = json.loads(run.file("report.json").read_text())
+    assert [(s["step"], s["dropped"]) for s in report["funnel"]] == [("input", 0), ("empty", 1), ("truncated", 1)]
