@@ -55,12 +55,12 @@ def make_data(folder: Path, n: int) -> dict[str, Path]:
             "ppo": folder / "prompts.parquet", "grpo": folder / "prompts.parquet"}
 
 
-def run_ours(config) -> tuple[float, float | None]:
+def run_ours(config) -> tuple[float, float | None, str]:
     from alignsmith.train.api import train
     timer = StepTimer()
     started = time.perf_counter()
-    train(config, callbacks=[timer])
-    return time.perf_counter() - started, timer.per_step()
+    result = train(config, callbacks=[timer])
+    return time.perf_counter() - started, timer.per_step(), result.checkpoint
 
 
 def cpu_args(config) -> dict:
@@ -164,9 +164,10 @@ def main() -> int:
                 out = str(work / f"{m}-{side}-{i}")
                 config = build_config(m, preset="cpu-smoke", overrides={**overrides, "out": out})
                 if side == "ours":
-                    ours.append(run_ours(config))
+                    wall, per_step, checkpoint = run_ours(config)
+                    ours.append((wall, per_step))
                     if m == "rm":
-                        reward_model = out + "/merged"
+                        reward_model = checkpoint
                 else:
                     bare.append(run_bare(config, model, data[m], out))
         row = {"method": m, "steps": opts.steps,

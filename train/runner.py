@@ -146,12 +146,15 @@ def finish(run: TrainingRun, trainer, tokenizer, *, always_merge: bool = False) 
     final = out / "final"
     trainer.save_model(str(final))  # collective under DeepSpeed: every process calls it
     main_process = trainer.is_world_process_zero()
-    merged = out / "merged" if run.config.merge or always_merge else None
+    merged = None
+    if run.config.merge or always_merge:
+        # Without LoRA, final/ already holds full weights: point at it rather than write them twice.
+        merged = out / "merged" if uses_adapter(trainer) else final
     if main_process:
         tokenizer.save_pretrained(str(final))
         record = run.lineage()
         write_lineage(final, record, step=trainer.state.global_step)
-        if merged is not None:
+        if merged is not None and merged != final:
             save_merged(trainer, tokenizer, merged)
             write_lineage(merged, record, step=trainer.state.global_step, merged=True)
     seconds = time.perf_counter() - run.started
@@ -166,6 +169,16 @@ def finish(run: TrainingRun, trainer, tokenizer, *, always_merge: bool = False) 
         run.folder.mark_done()
         print(result.summary(), flush=True)
     return result
+
+
+def uses_adapter(trainer) -> bool:
+    """Whether the trained model is a PEFT model (its saved weights are an adapter, not full weights)."""
+    model = getattr(trainer.model, "policy", trainer.model)
+    try:
+        from peft import PeftModel
+    except ImportError:
+        return False
+    return isinstance(model, PeftModel)
 
 
 def save_merged(trainer, tokenizer, folder: Path) -> Path:
