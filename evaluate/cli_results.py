@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--out", help="folder for leaderboard.json + leaderboard.md (default runs/leaderboard/...)")
     p.set_defaults(func=_leaderboard)
 
-    p = sub.add_parser("runs", help="list finished eval runs (the results index)")
+    p = sub.add_parser("runs", help="inspect run folders: ls lists finished eval runs (the results index)")
     group = p.add_subparsers(dest="runs_command", metavar="RUNS_COMMAND")
     p.set_defaults(func=lambda args: p.print_help() or 0)
     ls = group.add_parser("ls", help="one line per finished eval run: model, tasks, time, metrics")
