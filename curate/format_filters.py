@@ -111,8 +111,10 @@ class TemplateLeakage(Filter):
 
 
 _WORD = re.compile(r"\w+")
+_HAS_WORD = re.compile(r"[^\W_]")
 # A unit of 1-10 characters repeated back to back many times ("!!!!…", "hahaha…", "ab ab ab …").
 _CHAR_LOOP = r"(.{1,10}?)\1{%d,}"
+_LAYOUT_CHARS = "-=_*#~.|: \t\n"
 
 
 @FILTERS.register("repetition")
@@ -121,8 +123,8 @@ class Repetition(Filter):
 
     name = "repetition"
 
-    def __init__(self, ngram_size: int = 4, max_repeated_ngram_fraction: float = 0.3, min_words: int = 20,
-                 max_duplicate_line_fraction: float = 0.3, min_lines: int = 4, max_char_loop: int = 20,
+    def __init__(self, ngram_size: int = 4, max_repeated_ngram_fraction: float = 0.5, min_words: int = 20,
+                 max_duplicate_line_fraction: float = 0.5, min_lines: int = 4, max_char_loop: int = 20,
                  **options: Any):
         super().__init__(ngram_size=ngram_size, max_repeated_ngram_fraction=max_repeated_ngram_fraction,
                          min_words=min_words, max_duplicate_line_fraction=max_duplicate_line_fraction,
@@ -135,7 +137,8 @@ class Repetition(Filter):
         text = response_text(row)
         if not text:
             return None
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        # lines with no letters or digits ("{", "},", "***", "---") are layout and may repeat freely
+        lines = [ln.strip() for ln in text.splitlines() if _HAS_WORD.search(ln)]
         if len(lines) >= self.min_lines:
             repeats = len(lines) - len(set(lines))
             if repeats / len(lines) > self.max_lines:
@@ -148,10 +151,26 @@ class Repetition(Filter):
             if repeated / total > self.max_ngram:
                 return f"{repeated}/{total} word {self.n}-grams are repeats"
         if self.char_loop is not None:
-            match = self.char_loop.search(text)
-            if match and not match.group(1).isspace():
-                return f"{match.group(1)!r} repeated {len(match.group(0)) // len(match.group(1))} times in a row"
+            for match in self.char_loop.finditer(text):
+                if match.group(1).strip(_LAYOUT_CHARS):  # rules like "-----" or "=====" are layout, not loops
+                    return f"{match.group(1)!r} repeated {len(match.group(0)) // len(match.group(1))} times in a row"
         return None
+
+
+# English names of the languages langdetect reports most, to notice prompts that ask for them.
+_LANGUAGE_NAMES = {"fr": "french", "de": "german", "es": "spanish", "it": "italian", "pt": "portuguese",
+                   "nl": "dutch", "da": "danish", "no": "norwegian", "sv": "swedish", "fi": "finnish",
+                   "pl": "polish", "ru": "russian", "uk": "ukrainian", "tr": "turkish", "ar": "arabic",
+                   "hi": "hindi", "zh-cn": "chinese", "zh-tw": "chinese", "ja": "japanese", "ko": "korean",
+                   "ca": "catalan", "ro": "romanian", "cs": "czech", "el": "greek", "he": "hebrew",
+                   "id": "indonesian", "vi": "vietnamese", "en": "english", "la": "latin"}
+
+
+def _prompt_names_language(prompt: str, code: str) -> bool:
+    """Whether the prompt asks for translation or names the language the response is in."""
+    lowered = prompt.casefold()
+    name = _LANGUAGE_NAMES.get(code)
+    return "translat" in lowered or (name is not None and name in lowered)
 
 
 @FILTERS.register("language")
@@ -191,6 +210,8 @@ class WrongLanguage(Filter):
         found = self._detect(text)
         if found is None or found.split("-")[0] == expected.split("-")[0]:
             return None
+        if not asked and not self.expected and _prompt_names_language(prompt_text(row), found):
+            return None  # "translate this into French": another language is what was asked for
         return f"response is in {found!r}, expected {expected!r}"
 
 

@@ -119,3 +119,27 @@ def test_funnel_counts_every_filter_in_order():
                                 "dropped": {"empty": 1, "truncated": 1, "leakage": 1, "repetition": 0}}
     assert sorted(d["drop_reason"].split(":")[0] for d in dropped) == ["empty", "leakage", "truncated"]
     json.dumps(dropped)  # dropped rows stay serialisable
+
+
+def test_repetition_ignores_markdown_layout_runs():
+    table = "| name | value |\n|" + "-" * 30 + "|" + "-" * 30 + "|\n| a | 1 |\n\nTitle\n" + "=" * 40 + "\nBody text."
+    assert reject("repetition", row(table)) is None
+    assert reject("repetition", row(table + " ha" * 30)) is not None
+
+
+def test_language_allows_requested_translation():
+    prompt = [{"role": "user", "content": "Please translate into German: the weather is lovely today and we walk."}]
+    german = "Das Wetter ist heute herrlich und wir gehen im Park spazieren, bis die Sonne untergeht."
+    assert reject("language", row(german, prompt=prompt)) is None
+
+
+def test_default_filters_keep_real_gpt4_answers(shared_data):
+    """Good real answers (GPT-4 on IFEval and AlpacaEval) mostly pass the default format filters."""
+    from alignsmith.curate.pipeline import curate_rows
+    rows = [row(json.loads(line)["response"])
+            for line in open(shared_data / "ifeval/input_response_data_gpt4_20231107_145030.jsonl")]
+    rows += [row(r["output"]) for r in json.load(open(shared_data / "alpaca_eval/gpt4_1106_preview_model_outputs.json"))]
+    kept, dropped, _ = curate_rows(rows)
+    assert len(dropped) / len(rows) <= 0.01, [d["drop_reason"] for d in dropped]
+    davinci = json.load(open(shared_data / "alpaca_eval/text_davinci_003_model_outputs.json"))
+    assert reject("repetition", row(davinci[294]["output"])) is not None  # "BZBZBZ…" degenerate output
