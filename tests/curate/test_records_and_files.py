@@ -87,3 +87,9 @@ def test_atomic_write_leaves_no_file_when_writer_crashes(tmp_path):
 def test_write_jsonl_roundtrip(tmp_path):
     write_jsonl(tmp_path / "a.jsonl", [{"k": "é"}])
     assert json.loads((tmp_path / "a.jsonl").read_text(encoding="utf-8")) == {"k": "é"}
+
+
+def test_parquet_keeps_columns_that_only_later_rows_have(tmp_path):
+    write_parquet(tmp_path / "r.parquet", [{"a": 1}, {"a": 2, "b": "x"}])
+    back = read_parquet(tmp_path / "r.parquet")
+    assert back == [{"a": 1, "b": None}, {"a": 2, "b": "x"}]
