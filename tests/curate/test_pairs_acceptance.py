@@ -126,8 +126,8 @@ def test_safety_scorer_by_name_prefers_a_refusal_on_a_harmful_prompt(smollm2_can
 
 @pytest.mark.slow
 def test_fresh_vllm_candidates_pass_the_same_rules(shared_data):
-    prompts = fixture_prompts(shared_data)[:6]
-    candidates = generate_candidates(prompts, n=4, max_tokens=96, seed=1)
+    prompts = fixture_prompts(shared_data)[:4]
+    candidates = generate_candidates(prompts, n=4, max_tokens=64, seed=1)
     config = {"scorers": {"verifiers": {}}, "strategy": "all_above_margin", "max_similarity": 0.8,
               "max_pairs_per_prompt": 3, "max_chosen_longer_share": 0.5}
     result = build_pairs(candidates, None, config)
