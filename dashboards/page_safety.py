@@ -93,8 +93,12 @@ def render() -> None:
     e = with_safety[labels.index(left.selectbox("run", labels, key="safety-run"))]
     groups = {"harmful prompts refused": (HARMFUL, True), "harmful prompts answered": (HARMFUL, False),
               "benign prompts refused (over-refusals)": (BENIGN, True), "benign prompts answered": (BENIGN, False)}
-    group = right.selectbox("group", list(groups), index=2, key="safety-group")
-    rows = examples(e, *groups[group])
+    found = {name: examples(e, *spec) for name, spec in groups.items()}
+    labels = [f"{name} ({len(rows)})" for name, rows in found.items()]
+    # Over-refusals first when there are any: they are what a safety-tuned checkpoint most often gets wrong.
+    default = next((i for i in (2, 1, 0, 3) if len(found[list(found)[i]])), 2)
+    group = right.selectbox("group", labels, index=default, key="safety-group")
+    rows = found[list(found)[labels.index(group)]]
     st.caption(f"{len(rows)} items")
     text_table(rows, key="safety-examples")
 

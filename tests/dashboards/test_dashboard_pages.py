@@ -192,3 +192,13 @@ def test_half_written_and_corrupt_runs_are_reported_and_others_still_show(dashbo
     at.selectbox(key="ds-run").set_value("pairs/20260103T000000Z-pairs").run()
     assert not at.exception and "could not be read" in at.error[0].value
     assert "not a readable Parquet file" in "\n".join(t.value for t in at.text)
+
+
+def test_training_in_progress_is_shown_only_on_request(dashboard_runs, tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    shutil.copytree(dashboard_runs, runs)
+    (runs / "train-dpo" / "20260105T000000Z-t" / "DONE").unlink()
+    at = open_page(runs, "page_training.py", monkeypatch)
+    assert "No training run" in at.info[0].value and not at.dataframe
+    at.checkbox(key="train-live").check().run()
+    assert at.dataframe[0].value["prompt_accuracy"].tolist() == [0.625]
