@@ -125,12 +125,14 @@ def test_safety_scorer_by_name_prefers_a_refusal_on_a_harmful_prompt(smollm2_can
 
 
 @pytest.mark.slow
-def test_fresh_vllm_candidates_pass_the_same_rules(shared_data):
+def test_fresh_vllm_candidates_pass_the_same_rules(shared_data, tiny_reward_model):
     prompts = fixture_prompts(shared_data)[:4]
     candidates = generate_candidates(prompts, n=4, max_tokens=64, seed=1)
-    config = {"scorers": {"verifiers": {}}, "strategy": "all_above_margin", "max_similarity": 0.8,
-              "max_pairs_per_prompt": 3, "max_chosen_longer_share": 0.5}
+    config = {"scorers": {"verifiers": {}, "reward_model": {"model": tiny_reward_model, "weight": 0.1}},
+              "strategy": "all_above_margin", "max_similarity": 0.8, "max_pairs_per_prompt": 3,
+              "max_chosen_longer_share": 0.5}
     result = build_pairs(candidates, None, config)
+    assert result.pairs, result.stats
     assert_audited(result, config, candidates)
 
 
