@@ -17,7 +17,7 @@ from .errors import InputError
 from .pair_rules import DROP_PER_PROMPT, length_balance, pair_rule_violation
 from .pair_strategies import get_strategy
 from .pair_scoring import score_candidates
-from .records import as_messages, make_pair_row, stable_hash
+from .records import as_messages, clean_kwargs, make_pair_row, stable_hash
 
 
 @dataclass
@@ -139,7 +139,8 @@ def index_prompts(candidate_rows: list[dict], prompt_rows: list[dict] | None) ->
             raise InputError(f"prompt {pid} has no prompt text", line=i, field="prompt")
         prompts[pid] = {"prompt_id": pid, "prompt": as_messages(row["prompt"]),
                         "instruction_id_list": list(row.get("instruction_id_list") or []),
-                        "kwargs": list(row.get("kwargs") or []), "category": row.get("category") or "",
+                        "kwargs": [clean_kwargs(k) for k in row.get("kwargs") or []],
+                        "category": row.get("category") or "",
                         "source": row.get("source") or ""}
     return prompts
 

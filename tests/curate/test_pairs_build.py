@@ -139,3 +139,33 @@ def test_push_to_hub_offline_is_a_clear_error(tmp_path, capsys):
     assert code == 2
     assert "HF_HUB_OFFLINE" in capsys.readouterr().err
     assert (tmp_path / "o" / "DONE").exists()  # the local outputs are complete regardless
+
+
+def test_cli_reads_a_finished_curate_run_folder(tmp_path, capsys):
+    from alignsmith.curate.datafiles import write_parquet
+    curated = tmp_path / "curate-run"
+    rows = candidate_rows()
+    for r in rows:
+        r["kwargs"] = [{"num": 1}]  # Parquet cannot store all-empty dicts; a real constraint argument
+    write_parquet(curated / "kept.parquet", rows)
+    args = ["pairs", "--input", str(curated), "--out", str(tmp_path / "o"), "--set", "scorers={}",
+            "--set", "weights={fixed: 1}", "--set", "max_chosen_longer_share=null"]
+    assert main(args) == 2 and "unfinished" in capsys.readouterr().err
+    (curated / "DONE").write_text("x")
+    assert main(args) == 0
+    assert "4 prompts -> 4 pairs" in capsys.readouterr().out
+
+
+def test_prompt_rows_join_bare_candidates_and_unknown_prompts_are_named():
+    from alignsmith.curate.errors import InputError
+    from alignsmith.curate.records import make_prompt_row
+    prompt = make_prompt_row("Say hi without commas.", instruction_id_list=["punctuation:no_comma"], kwargs=[{}],
+                             category="greeting")
+    bare = [{"prompt_id": prompt["prompt_id"], "candidate_id": f"c{i}", "response": text}
+            for i, text in enumerate(["hi there friend", "Well, hello, my good old pal!"])]
+    result = build_pairs(bare, [prompt], {"scorers": {"verifiers": {}}, "max_chosen_longer_share": None})
+    (pair,) = result.pairs
+    assert pair["chosen_id"] == "c0" and pair["prompt"] == prompt["prompt"] and pair["category"] == "greeting"
+    assert result.prompts[0]["instruction_id_list"] == ["punctuation:no_comma"]
+    with pytest.raises(InputError, match="line 1.*prompt_id"):
+        build_pairs([{**bare[0], "prompt_id": "p-missing"}], [prompt], {"scorers": {"verifiers": {}}})
