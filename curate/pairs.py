@@ -128,15 +128,16 @@ def build_pairs(candidate_rows: list[dict], prompt_rows: list[dict] | None = Non
 def index_prompts(candidate_rows: list[dict], prompt_rows: list[dict] | None) -> dict[str, dict]:
     """prompt_id -> prompt row, from `prompt_rows` or else from the prompt fields joined onto candidates."""
     source = prompt_rows if prompt_rows else candidate_rows
+    where = "prompt rows" if prompt_rows else "candidate rows"
     prompts: dict[str, dict] = {}
     for i, row in enumerate(source, 1):
         pid = row.get("prompt_id")
         if not pid:
-            raise InputError("missing", line=i, field="prompt_id")
+            raise InputError("missing", path=where, line=i, field="prompt_id")
         if pid in prompts:
             continue
         if row.get("prompt") is None:
-            raise InputError(f"prompt {pid} has no prompt text", line=i, field="prompt")
+            raise InputError(f"prompt {pid} has no prompt text", path=where, line=i, field="prompt")
         prompts[pid] = {"prompt_id": pid, "prompt": as_messages(row["prompt"]),
                         "instruction_id_list": list(row.get("instruction_id_list") or []),
                         "kwargs": [clean_kwargs(k) for k in row.get("kwargs") or []],
@@ -151,10 +152,10 @@ def join_candidates(candidate_rows: list[dict], prompts: dict[str, dict]) -> lis
     for i, row in enumerate(candidate_rows, 1):
         for name in ("prompt_id", "candidate_id", "response"):
             if row.get(name) is None:
-                raise InputError("missing", line=i, field=name)
+                raise InputError("missing", path="candidate rows", line=i, field=name)
         if row["prompt_id"] not in prompts:
-            raise InputError(f"prompt {row['prompt_id']} is not among the prompt rows", line=i,
-                             field="prompt_id")
+            raise InputError(f"prompt {row['prompt_id']} is not among the prompt rows", path="candidate rows",
+                             line=i, field="prompt_id")
         joined = {**prompts[row["prompt_id"]], **row, "prompt": prompts[row["prompt_id"]]["prompt"]}
         joined["scores"] = dict(row.get("scores") or {})
         rows.append(joined)
