@@ -167,5 +167,5 @@ def test_prompt_rows_join_bare_candidates_and_unknown_prompts_are_named():
     (pair,) = result.pairs
     assert pair["chosen_id"] == "c0" and pair["prompt"] == prompt["prompt"] and pair["category"] == "greeting"
     assert result.prompts[0]["instruction_id_list"] == ["punctuation:no_comma"]
-    with pytest.raises(InputError, match="line 1.*prompt_id"):
+    with pytest.raises(InputError, match="candidate rows:1: field .prompt_id."):
         build_pairs([{**bare[0], "prompt_id": "p-missing"}], [prompt], {"scorers": {"verifiers": {}}})
