@@ -169,3 +169,16 @@ def test_prompt_rows_join_bare_candidates_and_unknown_prompts_are_named():
     assert result.prompts[0]["instruction_id_list"] == ["punctuation:no_comma"]
     with pytest.raises(InputError, match="candidate rows:1: field .prompt_id."):
         build_pairs([{**bare[0], "prompt_id": "p-missing"}], [prompt], {"scorers": {"verifiers": {}}})
+
+
+def test_outputs_load_in_the_training_stage_without_conversion(tmp_path):
+    data = pytest.importorskip("alignsmith.train.data")
+    rows = candidate_rows()  # IFEval-style kwargs [{}]: stored as nulls, read back as {}
+    result = build_pairs(rows, None, {"scorers": {}, "weights": {"fixed": 1.0}, "max_chosen_longer_share": None})
+    run = write_pairs_run(result, tmp_path / "run")
+    for method, n in (("dpo", 4), ("rm", 4), ("sft", 4), ("grpo", 4)):
+        loaded, info = data.load_training_rows(str(run.path), method, need_verifier_columns=method == "grpo")
+        assert len(loaded) == n and info.card  # the dataset card travels into training lineage
+        if method == "grpo":
+            assert json.loads(loaded[0]["constraint_kwargs"]) == [{}]
+    data.to_dataset(data.load_training_rows(str(run.path), "dpo")[0])
