@@ -8,7 +8,7 @@ def register(sub) -> None:
     p = sub.add_parser("pairs", help="build DPO pairs, SFT rows and PPO prompts from curated candidates",
                        description="Score, rank and pair candidates; writes dpo/sft/prompts Parquet, every "
                                    "dropped pair with its reason, and card.md/card.json in a run folder.")
-    p.add_argument("--input", required=True,
+    p.add_argument("--input",
                    help="a curate run folder (reads kept.parquet) or a Parquet/JSONL file of candidate rows")
     p.add_argument("--config", help="pairs YAML (fields of PairsConfig); defaults run without one")
     p.add_argument("--out", help="run folder to write (default: runs/pairs/<utc>-<hash>)")
@@ -18,6 +18,8 @@ def register(sub) -> None:
                    help="override any config field, YAML value; dots reach nested keys "
                         "(e.g. --set scorers.judge.mode=pointwise); repeatable")
     p.add_argument("--push-to-hub", metavar="REPO_ID", help="also upload the outputs to this hub dataset repo")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config as YAML (a starting pairs.yaml) and exit")
     p.set_defaults(func=run)
 
 
@@ -69,6 +71,12 @@ def run(args) -> int:
     if args.min_margin is not None:
         data["min_margin"] = args.min_margin
     config = PairsConfig.from_dict(data)
+    if args.print_config:
+        import yaml
+        print(yaml.safe_dump(config.to_dict(), sort_keys=False), end="")
+        return 0
+    if not args.input:
+        raise ValueError("--input is required (a curate run folder or a candidates file)")
     source = resolve_input(args.input)
     result = build_pairs(read_rows(source), None, config)
     run_folder = write_pairs_run(result, args.out, input_path=str(source))

@@ -182,3 +182,11 @@ def test_outputs_load_in_the_training_stage_without_conversion(tmp_path):
         if method == "grpo":
             assert json.loads(loaded[0]["constraint_kwargs"]) == [{}]
     data.to_dataset(data.load_training_rows(str(run.path), "dpo")[0])
+
+
+def test_print_config_round_trips_as_a_config_file(tmp_path, capsys):
+    assert main(["pairs", "--print-config", "--strategy", "all_above_margin"]) == 0
+    text = capsys.readouterr().out
+    (tmp_path / "pairs.yaml").write_text(text)
+    assert main(["pairs", "--print-config", "--config", str(tmp_path / "pairs.yaml")]) == 0
+    assert capsys.readouterr().out == text and "strategy: all_above_margin" in text
