@@ -204,6 +204,16 @@ def test_card_reports_judge_agreement_and_keeps_raw_replies(tmp_path):
     assert "order_agreement_rate 1.000" in run.file("card.md").read_text()
 
 
+def test_judge_scorer_from_config_options(tiny_llama, tmp_path):
+    """`scorers: {judge: {...}}` in a pairs config builds the judge by name with its backend options."""
+    config = {"scorers": {"judge": {"mode": "pairwise", "backend": "hf", "model": tiny_llama, "max_tokens": 4,
+                                    "cache": str(tmp_path / "j.sqlite")}}}
+    result = build_pairs(rows_for(["first answer", "second answer"]), None, config)
+    assert len(result.judgements) == 1 and result.stats["judge"]["judge"]["comparisons"] == 1
+    again = build_pairs(rows_for(["first answer", "second answer"]), None, config)
+    assert again.stats["judge"]["judge"]["generated"] == 0 and again.stats["judge"]["judge"]["cache_hits"] == 2
+
+
 @pytest.mark.slow
 def test_real_smollm2_judge_injection_flips_are_measured(smollm2, shared_data, tmp_path):
     """SmolLM2-135M as judge on a fixed HH-RLHF set: the both-orders rule holds on its real replies and
