@@ -156,7 +156,8 @@ def join_candidates(candidate_rows: list[dict], prompts: dict[str, dict]) -> lis
         if row["prompt_id"] not in prompts:
             raise InputError(f"prompt {row['prompt_id']} is not among the prompt rows", path="candidate rows",
                              line=i, field="prompt_id")
-        joined = {**prompts[row["prompt_id"]], **row, "prompt": prompts[row["prompt_id"]]["prompt"]}
+        # The prompt row's fields win: they are cleaned (kwargs without Arrow's None fill-ins).
+        joined = {**row, **prompts[row["prompt_id"]]}
         joined["scores"] = dict(row.get("scores") or {})
         rows.append(joined)
     return rows
