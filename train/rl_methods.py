@@ -28,6 +28,7 @@ def train_ppo(config: TrainConfig, callbacks: list | None = None) -> TrainResult
     dataset = dataset.map(lambda row: {"input_ids": tokenizer.apply_chat_template(
         row["prompt"], add_generation_prompt=True, tokenize=True, return_dict=False)},
         remove_columns=dataset.column_names)
+    check_same_vocabulary(reward, tokenizer, config.reward_model)
     args = trl_config(config, run.output_dir, stop_token="eos", sft_model_path=run.base_model,
                       reward_model_path=config.reward_model)
     policy = load_causal_lm(run.base_model)
@@ -38,6 +39,14 @@ def train_ppo(config: TrainConfig, callbacks: list | None = None) -> TrainResult
     fix_ppo_trainer(trainer)
     trainer.train()  # TRL's PPO loop takes no resume argument
     return finish(run, trainer, tokenizer)
+
+
+def check_same_vocabulary(reward_model, tokenizer, path: str) -> None:
+    """PPO feeds the policy's token ids straight to the reward model: their vocabularies must agree."""
+    rows = reward_model.get_input_embeddings().num_embeddings
+    if rows < len(tokenizer):
+        raise InputError(f"reward model {path!r} has {rows} token embeddings but the policy's tokenizer has "
+                         f"{len(tokenizer)} tokens; PPO needs a reward model trained from the same base model")
 
 
 def verifier_reward(prompts, completions, instruction_id_list, constraint_kwargs, **_) -> list[float]:
