@@ -49,11 +49,13 @@ def vocabulary(shared: Path) -> tuple[list[str], list[int]]:
 
 
 def original(i: int, seed: int, words, cum) -> str:
+    """Document i (deterministic in seed and i)."""
     rng = random.Random(seed * 1_000_003 + i)
     return " ".join(rng.choices(words, cum_weights=cum, k=rng.randint(12, 25))).capitalize() + "."
 
 
 def near_duplicate(text: str, rng: random.Random, words) -> str:
+    """A planted near-duplicate of `text`."""
     toks = text.split()
     i, j = rng.sample(range(len(toks)), 2)
     toks[i], toks[j] = toks[j], toks[i]
@@ -80,6 +82,7 @@ def source_of(i: int) -> int | None:
 
 
 def write_docs(path: Path, n: int, seed: int, words, freq) -> None:
+    """Write n documents as JSONL {id, text}."""
     import itertools
     cum = list(itertools.accumulate(freq))
     with open(path, "w") as f:
@@ -91,6 +94,7 @@ def write_docs(path: Path, n: int, seed: int, words, freq) -> None:
 
 
 def stream_texts(path: Path, limit: int | None = None):
+    """Texts of the first `limit` documents, one at a time."""
     with open(path) as f:
         for k, line in enumerate(f):
             if limit is not None and k >= limit:
@@ -99,10 +103,12 @@ def stream_texts(path: Path, limit: int | None = None):
 
 
 def truth_pairs(n: int) -> set[tuple[int, int]]:
+    """Planted (source, copy) pairs among the first n documents."""
     return {(source_of(i), i) for i in range(n) if source_of(i) is not None}
 
 
 def scores(found: set, truth: set) -> dict:
+    """Pair precision, recall and F1."""
     tp = len(found & truth)
     p = tp / len(found) if found else 0.0
     r = tp / len(truth) if truth else 0.0
@@ -111,6 +117,7 @@ def scores(found: set, truth: set) -> dict:
 
 
 def peak_rss_mb() -> dict:
+    """Peak resident memory of this process and of its largest finished child."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"main_mb": round(own), "largest_worker_mb": round(kids)}
@@ -123,6 +130,7 @@ def cpu_seconds() -> float:
 
 
 def run_alignsmith(path: Path, n: int, args) -> dict:
+    """alignsmith's MinHash-LSH on the first n documents."""
     from alignsmith.curate.dedup.minhash import MinHashConfig, near_duplicate_pairs
     cfg = MinHashConfig(threshold=args.threshold, num_perm=args.num_perm, seed=args.seed)
     start, cpu = time.perf_counter(), cpu_seconds()
@@ -131,10 +139,12 @@ def run_alignsmith(path: Path, n: int, args) -> dict:
     found = {(int(a), int(b)) for a, b in pairs}
     bands, rows = cfg.banding()
     return {"docs": count, "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
-            "docs_per_second": round(count / seconds), "bands": bands, "rows": rows, **scores(found, truth_pairs(count)), "peak_rss": peak_rss_mb()}
+            "docs_per_second": round(count / seconds), "bands": bands, "rows": rows,
+            **scores(found, truth_pairs(count)), "peak_rss": peak_rss_mb()}
 
 
 def run_datasketch(path: Path, n: int, args) -> dict:
+    """datasketch MinHash + MinHashLSH on the first n documents."""
     from datasketch import MinHash, MinHashLSH
 
     from alignsmith.curate.dedup.minhash import normalise_for_shingles
@@ -160,6 +170,7 @@ def run_datasketch(path: Path, n: int, args) -> dict:
 
 
 def main() -> int:
+    """Write the data, run both methods, print and save the results."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--docs", type=int, default=1_000_000)
     ap.add_argument("--baseline-docs", type=int, default=100_000)

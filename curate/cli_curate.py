@@ -24,6 +24,7 @@ def register(sub) -> None:
 
 
 def add_dedup(group) -> None:
+    """The `curate dedup` sub-command."""
     d = group.add_parser("dedup", help="drop duplicate rows of one file (exact, minhash or semantic)",
                          description="Writes OUT/kept.jsonl and OUT/dropped.jsonl (each dropped row names "
                                      "duplicate_of; unusable rows are quarantined with an input: reason).")
@@ -50,6 +51,7 @@ def add_dedup(group) -> None:
 
 
 def add_decontam(group) -> None:
+    """The `curate decontam` sub-command."""
     c = group.add_parser("decontam", help="drop rows whose prompt overlaps eval prompts",
                          description="13-gram overlap (or containing a short eval prompt whole) plus MinHash "
                                      "near-duplicates against IFEval, XSTest, AlpacaEval, HarmBench and the "
@@ -72,6 +74,7 @@ def _clean(rows: list[dict]) -> list[dict]:
 
 
 def run_curate(args) -> int:
+    """Run the pipeline on --input with --config into a run folder; print the funnel."""
     from .errors import InputError
     from .pipeline import curate_run, format_funnel, load_config, load_input
     if not args.input:
@@ -105,6 +108,7 @@ def _write_split(out, kind: str, config: dict, kept: list[dict], dropped: list[d
 
 
 def run_dedup(args) -> int:
+    """Dedup one file into OUT/kept.jsonl and OUT/dropped.jsonl."""
     from .datafiles import read_rows
     from .dedup import DedupConfig, MinHashConfig, dedup_rows
     from .quarantine import read_rows_quarantined
@@ -130,6 +134,7 @@ def run_dedup(args) -> int:
 
 
 def run_decontam(args) -> int:
+    """Decontaminate one file into OUT/kept.jsonl and OUT/dropped.jsonl."""
     from .decontam import decontaminate
     from .quarantine import quarantined, read_rows_quarantined, text_problem
     rows, bad = read_rows_quarantined(args.input)

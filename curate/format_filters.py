@@ -82,7 +82,8 @@ DEFAULT_LEAK_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "</s>", "<
                        "<start_of_turn>", "[INST]", "[/INST]", "<|assistant|>", "<|user|>", "<|system|>")
 # Role headers at the start of a line: a bare "user"/"assistant" line (ChatML with tokens stripped) or
 # "User:"/"Assistant:"/"Human:" speaker tags (HH-RLHF style).
-ROLE_HEADER = re.compile(r"(?im)^(?:[ \t]*(?:user|assistant|system)[ \t]*$|[ \t]*(?:user|assistant|human|system)[ \t]*:)")
+ROLE_HEADER = re.compile(r"(?im)^(?:[ \t]*(?:user|assistant|system)[ \t]*$"
+                         r"|[ \t]*(?:user|assistant|human|system)[ \t]*:)")
 
 
 @FILTERS.register("leakage")

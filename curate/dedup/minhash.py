@@ -8,8 +8,9 @@ buckets are found by sorting band keys, not by a Python dict. benchmarks/bench_m
 against datasketch on the same data (docs/benchmarks.md, "MinHash dedup").
 
 Permutations are multiply-shift hashes (`a*x mod 2^64`, `a` odd, keep the top 32 bits), a universal
-family that numpy evaluates without a modulo; the (permutations x shingles) layout keeps each block in cache. Candidate pairs are verified by the fraction of agreeing signature
-entries (the MinHash estimate of Jaccard similarity), so LSH false positives never reach the output.
+family that numpy evaluates without a modulo; the (permutations x shingles) layout keeps each block in
+cache. Candidate pairs are verified by the fraction of agreeing signature entries (the MinHash estimate of
+Jaccard similarity), so LSH false positives never reach the output.
 """
 from __future__ import annotations
 

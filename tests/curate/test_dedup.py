@@ -17,7 +17,8 @@ from alignsmith.train.cli import main
 
 def real_texts(shared_data) -> list[str]:
     """AlpacaEval instructions + first human turns of HH-RLHF helpful-base test, >= 8 words, unique."""
-    texts = [json.loads(line)["instruction"] for line in open(shared_data / "alpaca_eval/alpaca_eval_805_prompts.jsonl")]
+    alpaca = shared_data / "alpaca_eval/alpaca_eval_805_prompts.jsonl"
+    texts = [json.loads(line)["instruction"] for line in open(alpaca)]
     with gzip.open(shared_data / "hh_rlhf/helpful-base/test.jsonl.gz", "rt") as f:
         for line in f:
             texts.append(json.loads(line)["chosen"].split("\n\nHuman: ")[1].split("\n\nAssistant:")[0].strip())

@@ -138,7 +138,8 @@ def test_default_filters_keep_real_gpt4_answers(shared_data):
     from alignsmith.curate.pipeline import curate_rows
     rows = [row(json.loads(line)["response"])
             for line in open(shared_data / "ifeval/input_response_data_gpt4_20231107_145030.jsonl")]
-    rows += [row(r["output"]) for r in json.load(open(shared_data / "alpaca_eval/gpt4_1106_preview_model_outputs.json"))]
+    gpt4 = json.load(open(shared_data / "alpaca_eval/gpt4_1106_preview_model_outputs.json"))
+    rows += [row(r["output"]) for r in gpt4]
     kept, dropped, _ = curate_rows(rows)
     assert len(dropped) / len(rows) <= 0.01, [d["drop_reason"] for d in dropped]
     davinci = json.load(open(shared_data / "alpaca_eval/text_davinci_003_model_outputs.json"))
