@@ -120,7 +120,35 @@ def write_parquet(path: str | os.PathLike, rows: list[Row]) -> None:
         # from_pylist takes its columns from the first row only; use the union of every row's keys.
         columns = list(dict.fromkeys(k for r in rows for k in r))
         table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows])
+        arrays = [pa.chunked_array([_without_empty_structs(c) for c in col.chunks]) if col.num_chunks else col
+                  for col in table.columns]
+        table = pa.Table.from_arrays(arrays, names=table.column_names)
     atomic_write_with(path, lambda tmp: pq.write_table(table, tmp))
+
+
+def _without_empty_structs(arr):
+    """The same array with every field-less struct replaced by nulls (offsets and validity kept).
+
+    Parquet cannot store a struct with no fields, which Arrow infers when every dict in a column is
+    empty (IFEval's `kwargs: [{}]`); readers map those nulls back to {} (`records.clean_kwargs`).
+    """
+    import pyarrow as pa
+    t = arr.type
+    if pa.types.is_struct(t) and t.num_fields == 0:
+        return pa.nulls(len(arr))
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        values = _without_empty_structs(arr.values)
+        if values is arr.values:
+            return arr
+        cls = pa.ListArray if pa.types.is_list(t) else pa.LargeListArray
+        return cls.from_arrays(arr.offsets, values, mask=arr.is_null())
+    if pa.types.is_struct(t):
+        children = [_without_empty_structs(arr.field(i)) for i in range(t.num_fields)]
+        if all(c is arr.field(i) for i, c in enumerate(children)):
+            return arr
+        return pa.StructArray.from_arrays(children, names=[t.field(i).name for i in range(t.num_fields)],
+                                          mask=arr.is_null())
+    return arr
 
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[Row]) -> None:

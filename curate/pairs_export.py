@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .datafiles import atomic_write_with, write_json, write_jsonl
+from .datafiles import write_json, write_jsonl, write_parquet
 from .dataset_card import card_data, card_markdown
 from .runs import RunFolder, metric
 
@@ -35,39 +35,8 @@ def write_pairs_run(result: Any, out: str | os.PathLike | None = None, *, input_
 
 
 def write_rows_parquet(path: Path, rows: list[dict]) -> None:
-    """Write rows atomically, storing empty-dict columns (IFEval's `kwargs: [{}]`) as nulls.
-
-    Parquet cannot hold a struct with no fields, which is what Arrow infers when every dict is empty;
-    such values are written as null (`records.clean_kwargs(None)` reads them back as {}).
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    table = pa.Table.from_pylist(rows) if rows else pa.table({})
-    columns = [pa.chunked_array([_without_empty_structs(c) for c in col.chunks]) if col.num_chunks else col
-               for col in table.columns]
-    table = pa.Table.from_arrays(columns, names=table.column_names) if rows else table
-    atomic_write_with(path, lambda tmp: pq.write_table(table, tmp))
-
-
-def _without_empty_structs(arr):
-    """The same array with every field-less struct replaced by nulls (offsets and validity kept)."""
-    import pyarrow as pa
-    t = arr.type
-    if pa.types.is_struct(t) and t.num_fields == 0:
-        return pa.nulls(len(arr))
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
-        values = _without_empty_structs(arr.values)
-        if values is arr.values:
-            return arr
-        cls = pa.ListArray if pa.types.is_list(t) else pa.LargeListArray
-        return cls.from_arrays(arr.offsets, values, mask=arr.is_null())
-    if pa.types.is_struct(t):
-        children = [_without_empty_structs(arr.field(i)) for i in range(t.num_fields)]
-        if all(c is arr.field(i) for i, c in enumerate(children)):
-            return arr
-        return pa.StructArray.from_arrays(children, names=[t.field(i).name for i in range(t.num_fields)],
-                                          mask=arr.is_null())
-    return arr
+    """Write rows atomically (empty-dict columns become nulls; see datafiles.write_parquet)."""
+    write_parquet(path, rows)
 
 
 def _candidate_view(row: dict) -> dict:

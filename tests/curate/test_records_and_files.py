@@ -93,3 +93,10 @@ def test_parquet_keeps_columns_that_only_later_rows_have(tmp_path):
     write_parquet(tmp_path / "r.parquet", [{"a": 1}, {"a": 2, "b": "x"}])
     back = read_parquet(tmp_path / "r.parquet")
     assert back == [{"a": 1, "b": None}, {"a": 2, "b": "x"}]
+
+
+def test_parquet_stores_all_empty_kwargs_as_nulls(tmp_path):
+    from alignsmith.curate.records import clean_kwargs
+    write_parquet(tmp_path / "r.parquet", [{"kwargs": [{}]}, {"kwargs": [{}, {}]}])
+    back = read_parquet(tmp_path / "r.parquet")
+    assert [[clean_kwargs(k) for k in r["kwargs"]] for r in back] == [[{}], [{}, {}]]
