@@ -21,7 +21,9 @@ def _common(p) -> None:
     p.add_argument("--input", required=True, help="rows to label (.csv or .jsonl; .json/.parquet also work)")
     p.add_argument("--text-field", required=True, help="column with the text to label")
     p.add_argument("--out", required=True, help="output .jsonl: one line per input row, in order")
-    p.add_argument("--threshold", type=float, default=0.5, help="score at or above which the label is true")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="score at or above which the label is true (default 0.5; harmful-prompt: the threshold "
+                        "stored with the shipped weights)")
     p.add_argument("--judge-backend", default=None, choices=["vllm", "hf", "openai"],
                    help="label with an LLM judge through this backend instead of the local classifier")
     p.add_argument("--judge-model", default=None, help="model name or folder for --judge-backend")
@@ -33,14 +35,18 @@ def _judge(args, kind: str):
     if not args.judge_model:
         raise ValueError("--judge-backend needs --judge-model (a model name or local folder)")
     from .safety.judge import LLMJudge
-    return LLMJudge(args.judge_backend, args.judge_model, kind=kind, threshold=args.threshold)
+    return LLMJudge(args.judge_backend, args.judge_model, kind=kind, threshold=_or_half(args.threshold))
+
+
+def _or_half(threshold: float | None) -> float:
+    return 0.5 if threshold is None else threshold
 
 
 def run_refusal(args) -> int:
     """Handler for `detect refusal`."""
     from .safety.detect_files import detect_refusals
     from .safety.refusal import RefusalDetector
-    detector = _judge(args, "refusal") or RefusalDetector(threshold=args.threshold)
+    detector = _judge(args, "refusal") or RefusalDetector(threshold=_or_half(args.threshold))
     n = detect_refusals(args.input, args.text_field, args.out, prompt_field=args.prompt_field, detector=detector)
     _report(detector, n, args.out)
     return 0

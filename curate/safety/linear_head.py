@@ -1,7 +1,8 @@
-"""A logistic-regression head over sentence embeddings, stored as plain JSON in the package.
+"""A logistic-regression head over sentence embeddings, optionally after one ReLU hidden layer (a small
+MLP), stored as plain JSON in the package.
 
 Fitting uses scikit-learn (see `fit.py`); using a fitted head needs only numpy, so a detector loads in
-the time it takes to read 384 numbers.
+the time it takes to read a few thousand numbers.
 """
 from __future__ import annotations
 
@@ -16,32 +17,50 @@ HARMFUL_PROMPT_WEIGHTS = "harmful_prompt_head.json"
 
 @dataclass
 class LinearHead:
-    """p(positive | x) = sigmoid(x · coef + intercept), plus a record of how it was fitted."""
+    """p(positive | x) = sigmoid(h(x) · coef + intercept), plus a record of how it was fitted.
+
+    h(x) = x without a hidden layer; with one, h(x) = relu(x · hidden_coef + hidden_intercept)
+    (`hidden_coef` is d rows of k numbers, as scikit-learn's MLPClassifier stores it).
+    """
 
     coef: list[float]
     intercept: float
     meta: dict = field(default_factory=dict)
+    hidden_coef: list[list[float]] | None = None
+    hidden_intercept: list[float] | None = None
 
     def probability(self, features):
         """Positive-class probability for each row of a (n, d) array."""
         import numpy as np
-        logits = np.asarray(features, dtype=np.float64) @ np.asarray(self.coef) + self.intercept
+        x = np.asarray(features, dtype=np.float64)
+        if self.hidden_coef is not None:
+            x = np.maximum(x @ np.asarray(self.hidden_coef) + np.asarray(self.hidden_intercept), 0.0)
+        logits = x @ np.asarray(self.coef) + self.intercept
         return 1.0 / (1.0 + np.exp(-logits))
 
     def to_json(self) -> dict:
         """The JSON-serialisable form (coefficients rounded to keep the file small)."""
-        return {"coef": [round(float(c), 6) for c in self.coef], "intercept": round(float(self.intercept), 6),
-                "meta": self.meta}
+        out = {"coef": [round(float(c), 6) for c in self.coef], "intercept": round(float(self.intercept), 6),
+               "meta": self.meta}
+        if self.hidden_coef is not None:
+            # 5 decimals: the hidden layer is most of the file, and 1e-5 changes no prediction that matters.
+            out["hidden_coef"] = [[round(float(c), 5) for c in row] for row in self.hidden_coef]
+            out["hidden_intercept"] = [round(float(c), 5) for c in self.hidden_intercept]
+        return out
 
     def save(self, path: str | Path) -> None:
-        """Write the head as JSON (atomically)."""
-        from ..datafiles import write_json
-        write_json(path, self.to_json())
+        """Write the head as JSON (atomically); one line per number only for small heads."""
+        from ..datafiles import atomic_write_bytes, write_json
+        if self.hidden_coef is None:
+            write_json(path, self.to_json())
+        else:  # a hidden layer is ~25k numbers: compact JSON keeps the file near 200 KB
+            atomic_write_bytes(path, (json.dumps(self.to_json(), separators=(",", ":")) + "\n").encode())
 
     @classmethod
     def from_json(cls, data: dict) -> "LinearHead":
         """Build a head from its JSON form."""
-        return cls(coef=list(data["coef"]), intercept=float(data["intercept"]), meta=dict(data.get("meta", {})))
+        return cls(coef=list(data["coef"]), intercept=float(data["intercept"]), meta=dict(data.get("meta", {})),
+                   hidden_coef=data.get("hidden_coef"), hidden_intercept=data.get("hidden_intercept"))
 
     @classmethod
     def load(cls, path_or_name: str | Path) -> "LinearHead":

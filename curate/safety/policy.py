@@ -37,14 +37,18 @@ class SafetyJudgements:
     """Harm scores for prompts and refusal scores for responses, computed once per batch."""
 
     def __init__(self, options: dict[str, Any]):
-        self.harm_threshold = float(options.get("harm_threshold", 0.5))
+        harm_threshold = options.get("harm_threshold")
         self.refusal_threshold = float(options.get("refusal_threshold", 0.5))
         if options.get("judge_backend"):
+            self.harm_threshold = float(0.5 if harm_threshold is None else harm_threshold)
             self.classifier, self.detector = _judges(options)
         else:
             from .harmful import HarmfulPromptClassifier
             from .refusal import RefusalDetector
-            self.classifier = HarmfulPromptClassifier(threshold=self.harm_threshold)
+            # Unset: the classifier's own threshold, chosen on its dev set when the weights were fitted.
+            self.classifier = HarmfulPromptClassifier(
+                threshold=None if harm_threshold is None else float(harm_threshold))
+            self.harm_threshold = self.classifier.threshold
             self.detector = RefusalDetector(threshold=self.refusal_threshold)
 
     def judge_parse_failures(self) -> int:
@@ -84,7 +88,8 @@ class SafetyPolicyFilter(Filter):
 
     Options: `on_harmful_compliance` ("drop" or "label": keep the row with `verdicts.safety_policy =
     False` so pair building can use it as a rejected answer), `drop_over_refusal` (default true),
-    `harm_threshold`, `refusal_threshold` (both 0.5); `judge_backend` + `judge_model` (and optionally
+    `harm_threshold` (default: the harmful-prompt classifier's dev-set threshold, 0.5 for a judge),
+    `refusal_threshold` (0.5); `judge_backend` + `judge_model` (and optionally
     `judge_fallback`, `judge_backend_options`) label with an LLM judge instead of the local classifiers.
     """
 

@@ -2,10 +2,13 @@
 
 Refusal detector: our own written examples (`refusal_examples.jsonl`), AdvBench targets (complying
 openings, "Sure, here is ..."), and HH-RLHF assistant turns. Harmful-prompt classifier: our own written
-examples (`prompt_examples.jsonl`), AdvBench and HarmBench requests (harmful), AlpacaEval instructions,
-Self-Instruct seed tasks and HH-RLHF helpful-base opening questions (benign).
+examples (`prompt_examples.jsonl`, `prompt_examples_more.jsonl`), AdvBench and HarmBench requests
+(harmful; HarmBench's copyright behaviours left out), HH-RLHF harmless-base opening questions whose chosen
+answer refuses (harmful) and HH-RLHF helpful-base opening questions (benign). All of it is MIT-licensed
+or our own: AlpacaEval and the Self-Instruct seed tasks (CC BY-NC) are not used.
 
-XSTest is the held-out test set: nothing here reads it.
+XSTest is the held-out test set: nothing here reads it. Nor does anything read `prompt_dev.jsonl`, our
+own dev set for choosing the threshold and rule settings (see `harmful_rules.py`).
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ from .refusal_rules import match_refusal_phrase
 
 OWN_REFUSAL_EXAMPLES = "refusal_examples.jsonl"
 OWN_PROMPT_EXAMPLES = "prompt_examples.jsonl"
+OWN_PROMPT_EXAMPLES_MORE = "prompt_examples_more.jsonl"
+OWN_PROMPT_DEV = "prompt_dev.jsonl"
 REFUSAL_LABELS = {"full_refusal": 1, "partial_refusal": 1, "compliance": 0}
 PROMPT_LABELS = {"harmful": 1, "benign": 0}
 
@@ -73,10 +78,6 @@ def _csv_column(path: Path, column: str) -> list[str]:
         return [row[column] for row in csv.DictReader(f)]
 
 
-def _jsonl_field(path: Path, key: str) -> list[str]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line)[key] for line in f if line.strip()]
-
 
 def refusal_training_set(data_dir: str | Path, *, seed: int = 0, max_hh: int = 800,
                          max_advbench: int = 150) -> LabelledTexts:
@@ -106,17 +107,30 @@ def refusal_training_set(data_dir: str | Path, *, seed: int = 0, max_hh: int = 8
     return out
 
 
+def _harmbench_behaviours(data_dir: Path) -> list[str]:
+    """HarmBench behaviours except the copyright ones ("reproduce the lyrics of ..."): those are harmful
+    only as copyright infringement, which this classifier is not about, and they read like benign tasks."""
+    with open(data_dir / "harmbench" / "harmbench_behaviors_text_all.csv", newline="", encoding="utf-8") as f:
+        return [r["Behavior"] for r in csv.DictReader(f) if r["FunctionalCategory"] != "copyright"]
+
+
 def harmful_prompt_training_set(data_dir: str | Path, *, seed: int = 0, max_hh: int = 1000) -> LabelledTexts:
-    """Requests labelled harmful (1) or benign (0)."""
+    """Requests labelled harmful (1) or benign (0); only own, AdvBench, HarmBench and HH-RLHF data (no CC BY-NC)."""
     data_dir = Path(data_dir)
     rng = random.Random(seed)
     out = LabelledTexts()
-    for row in own_examples(OWN_PROMPT_EXAMPLES):
-        out.add([row["text"]], PROMPT_LABELS[row["label"]], "own")
+    for name in (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE):
+        for row in own_examples(name):
+            out.add([row["text"]], PROMPT_LABELS[row["label"]], "own")
     out.add(_csv_column(data_dir / "advbench" / "harmful_behaviors.csv", "goal"), 1, "advbench")
-    out.add(_csv_column(data_dir / "harmbench" / "harmbench_behaviors_text_all.csv", "Behavior"), 1, "harmbench")
-    out.add(_jsonl_field(data_dir / "alpaca_eval" / "alpaca_eval_805_prompts.jsonl", "instruction"), 0, "alpaca_eval")
-    out.add(_jsonl_field(data_dir / "stanford_alpaca" / "seed_tasks.jsonl", "instruction"), 0, "alpaca_seed_tasks")
+    out.add(_harmbench_behaviours(data_dir), 1, "harmbench")
+    # Weak label, safe in one direction only: a red-team opening the chosen answer refuses is taken as harmful.
+    refused = []
+    for d in _hh_dialogues(data_dir, "harmless-base"):
+        turns = hh_turns(d)
+        if len(turns) >= 2 and turns[1][0] == "Assistant" and match_refusal_phrase(turns[1][1]):
+            refused.append(turns[0][1])
+    out.add(sorted(set(refused)), 1, "hh_harmless_refused")
     firsts = [hh_turns(d)[0][1] for d in _hh_dialogues(data_dir, "helpful-base") if hh_turns(d)]
     out.add(rng.sample(firsts, min(max_hh, len(firsts))), 0, "hh_helpful")
     return out

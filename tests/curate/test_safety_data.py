@@ -7,16 +7,21 @@ from importlib import resources
 import pytest
 
 from alignsmith.curate.safety.linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
-from alignsmith.curate.safety.training_data import (OWN_PROMPT_EXAMPLES, OWN_REFUSAL_EXAMPLES, PROMPT_LABELS,
-                                                    REFUSAL_LABELS, hh_turns, own_examples)
+from alignsmith.curate.safety.training_data import (OWN_PROMPT_DEV, OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE,
+                                                    OWN_REFUSAL_EXAMPLES, PROMPT_LABELS, REFUSAL_LABELS,
+                                                    harmful_prompt_training_set, hh_turns, own_examples)
 
 PACKAGE = "alignsmith.curate.safety"
 
 
-@pytest.mark.parametrize("name, labels", [(OWN_REFUSAL_EXAMPLES, REFUSAL_LABELS), (OWN_PROMPT_EXAMPLES, PROMPT_LABELS)])
+OWN_FILES = (OWN_REFUSAL_EXAMPLES, OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_DEV)
+
+
+@pytest.mark.parametrize("name, labels", [(OWN_REFUSAL_EXAMPLES, REFUSAL_LABELS), (OWN_PROMPT_EXAMPLES, PROMPT_LABELS),
+                                          (OWN_PROMPT_EXAMPLES_MORE, PROMPT_LABELS), (OWN_PROMPT_DEV, PROMPT_LABELS)])
 def test_own_examples_are_labelled_and_varied(name, labels):
     rows = own_examples(name)
-    assert len(rows) >= 200
+    assert len(rows) >= 150
     assert {r["label"] for r in rows} == set(labels)
     assert len({r["text"] for r in rows}) == len(rows)
 
@@ -30,7 +35,7 @@ def test_own_examples_do_not_copy_xstest(shared_data):
     xs += [r["completion"] for r in csv.DictReader(open(shared_data / "xstest" / "xstest_v2_completions_gpt4.csv",
                                                         encoding="utf-8"))]
     xs_words = [_words(x) for x in xs]
-    for name in (OWN_REFUSAL_EXAMPLES, OWN_PROMPT_EXAMPLES):
+    for name in OWN_FILES:
         for row in own_examples(name):
             w = _words(row["text"])
             worst = max(len(w & x) / len(w | x) for x in xs_words)
@@ -40,11 +45,37 @@ def test_own_examples_do_not_copy_xstest(shared_data):
 @pytest.mark.parametrize("name", [REFUSAL_WEIGHTS, HARMFUL_PROMPT_WEIGHTS])
 def test_shipped_weights_are_small_and_say_what_they_saw(name):
     raw = resources.files(PACKAGE).joinpath(name).read_bytes()
-    assert len(raw) < 1_000_000
+    assert len(raw) < 300_000
     head = LinearHead.load(name)
-    assert len(head.coef) == 384
+    inputs = len(head.hidden_coef) if head.hidden_coef is not None else len(head.coef)
+    assert inputs == 384
+    if head.hidden_coef is not None:
+        assert len(head.coef) == len(head.hidden_intercept) == len(head.hidden_coef[0])
     sources = set(head.meta["trained_on"])
     assert "own" in sources and not any("xstest" in s.lower() for s in sources)
+
+
+def test_harmful_prompt_weights_use_no_non_commercial_data_and_record_the_dev_threshold():
+    meta = LinearHead.load(HARMFUL_PROMPT_WEIGHTS).meta
+    assert set(meta["trained_on"]) <= {"own", "advbench", "harmbench", "hh_helpful", "hh_harmless_refused"}
+    assert meta["dev_set"] == OWN_PROMPT_DEV
+    assert str(meta["threshold"]) in meta["dev_accuracy_by_threshold_with_rules"]
+
+
+def test_dev_set_is_separate_from_training_examples(shared_data):
+    training = harmful_prompt_training_set(shared_data)
+    assert not any("alpaca" in s for s in training.sources)
+    seen = {_norm(t) for t in training.texts}
+    train_words = [_words(t) for t in own_examples(OWN_PROMPT_EXAMPLES) + own_examples(OWN_PROMPT_EXAMPLES_MORE)
+                   for t in [t["text"]]]
+    for row in own_examples(OWN_PROMPT_DEV):
+        assert _norm(row["text"]) not in seen
+        w = _words(row["text"])
+        assert max(len(w & x) / len(w | x) for x in train_words) < 0.8, row["text"]
+
+
+def _norm(text):
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def test_head_round_trips_and_names_missing_weights(tmp_path):
