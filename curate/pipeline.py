@@ -206,8 +206,9 @@ def curate_run(candidates: Sequence[dict], prompts: Sequence[dict] = (),
     report["dropped_total"] = len(dropped)
     report["input"] = input_path
     run = RunFolder.open("curate", {**report["config"], "input": input_path}, out=out)
-    run.write_rows("kept", [{k: v for k, v in r.items() if k != "_line"} for r in kept])
-    run.write_rows("dropped", dropped)
+    report["json_encoded_columns"] = {}
+    for name, part in (("kept", [{k: v for k, v in r.items() if k != "_line"} for r in kept]), ("dropped", dropped)):
+        report["json_encoded_columns"][name] = write_rows_safely(run, name, part)
     write_json(run.file("report.json"), report)
     n = report["rows_in"]
     run.write_metrics({"rows_in": metric(n, higher_is_better=None, n=n),
@@ -215,3 +216,25 @@ def curate_run(candidates: Sequence[dict], prompts: Sequence[dict] = (),
                        "keep_rate": metric(len(kept) / n if n else None, higher_is_better=None, n=n)})
     run.mark_done()
     return run
+
+
+def write_rows_safely(run, name: str, rows: list[dict]) -> list[str]:
+    """Write `<name>.parquet`; if Arrow cannot unify a column's types (say int in one row, text in another),
+    store that column's values as JSON text instead of failing after the work is done. Returns those columns."""
+    import pyarrow as pa
+    try:
+        run.write_rows(name, rows)
+        return []
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
+    import json
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    mixed = []
+    for k in columns:  # find the columns Arrow cannot type on their own
+        try:
+            pa.array([r.get(k) for r in rows])
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            mixed.append(k)
+    run.write_rows(name, [{k: json.dumps(v, default=str) if k in mixed and v is not None else v
+                           for k, v in r.items()} for r in rows])
+    return mixed

@@ -69,7 +69,7 @@ class Dedup(Filter):
             if target >= 0:
                 where = "reference set" if target < n_ref else "this set"
                 reasons[i] = Rejection(f"{self.cfg.method} duplicate of {ids[target]!r} ({where})",
-                                       duplicate_of=ids[target])
+                                       duplicate_of=str(ids[target]))  # one Parquet type
         return reasons
 
     def reject(self, row: dict) -> str | None:

@@ -146,3 +146,14 @@ def test_curate_run_python_api_as_the_demo_calls_it(tmp_path):
     assert run.read_rows("kept")[0]["prompt"] == prompts[0]["prompt"]
     report = json.loads(run.file("report.json").read_text())
     assert [(s["step"], s["dropped"]) for s in report["funnel"]] == [("input", 0), ("empty", 1), ("truncated", 1)]
+
+
+def test_mixed_column_types_are_written_not_lost(tmp_path):
+    src = tmp_path / "mixed.jsonl"
+    rows = [cand("c0", "Fine.", meta=1), cand("c1", "Also fine.", meta="x")]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out"
+    assert main(["curate", "--input", str(src), "--out", str(out)]) == 0
+    kept = read_parquet(out / "kept.parquet")
+    assert [r["meta"] for r in kept] == ["1", '"x"']
+    assert json.loads((out / "report.json").read_text())["json_encoded_columns"]["kept"] == ["meta"]
