@@ -196,6 +196,10 @@ def generate(config: GenerateConfig, out: str | None = None, prompt_rows: list[d
     if prompt_rows is None:
         config.validate()
         prompt_rows, quarantined = load_prompts(config.prompts, quarantine=config.quarantine)
+    repeated = [pid for pid, c in Counter(r["prompt_id"] for r in prompt_rows).items() if c > 1]
+    if repeated:  # candidate ids derive from prompt ids: a repeat would give two sets under the same ids
+        raise ValueError(f"{len(repeated)} prompt_id(s) occur more than once, e.g. {repeated[0]}; "
+                         "pass each prompt once (load_prompts drops repeats into quarantine)")
     if backend is None and config.backend in ("vllm", "hf"):
         from .models import resolve_model
         resolve_model(config.model)  # a missing model fails here, listing the paths tried, before any folder

@@ -168,3 +168,11 @@ def test_cli_rejects_bad_values(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli("--prompts", str(prompts), "--backend-options", "[1]")
     assert "expected a JSON object" in capsys.readouterr().err
+
+
+def test_repeated_prompt_rows_are_refused(tmp_path):
+    from alignsmith.curate.records import make_prompt_row
+    rows = [make_prompt_row("same"), make_prompt_row("other"), make_prompt_row("same")]
+    with pytest.raises(ValueError, match="occur more than once"):
+        generate(GenerateConfig(prompts="x", backend="hf"), out=str(tmp_path / "r"), prompt_rows=rows,
+                 progress=False)
