@@ -35,7 +35,9 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, skip: tuple[str,
             parser.add_argument(flag, dest=f.name, default=None, action=argparse.BooleanOptionalAction,
                                 help=(text + shown).strip() or None)
         elif origin in (list, typing.List) or kind is list:
+            item = (typing.get_args(kind) or (str,))[0]
             parser.add_argument(flag, dest=f.name, default=None, action="append",
+                                type=item if item in (int, float) else str,
                                 help=(text or "repeat for several values") + shown)
         elif origin in (dict, typing.Dict) or kind is dict:
             parser.add_argument(flag, dest=f.name, default=None, type=_json_object,
