@@ -3,13 +3,15 @@
     OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 \
         .venv/bin/python benchmarks/bench_safety.py [--refit] [--data ../shared/data] [--out FILE.json]
 
---refit first refits both logistic heads from their training data into curate/safety/*.json
-(`python -m alignsmith.curate.safety.fit`), so the shipped weights are reproducible.
+--refit first refits both heads (refusal: logistic regression; harmful prompt: a 64-unit MLP whose
+threshold is picked on our own dev set, curate/safety/prompt_dev.jsonl) from their training data into
+curate/safety/*.json (`python -m alignsmith.curate.safety.fit`), so the shipped weights are reproducible.
 
 Prints, for the refusal detector, agreement with the human `final_label` (refusal = full or partial)
 for the phrase rules alone, the model alone and the shipped combination; for the harmful-prompt
 classifier, accuracy / precision / recall against XSTest's safe/unsafe labels and accuracy per prompt
-type; and the seconds for the first call (model load included) and for scoring all 450 items.
+type (shipped rules + model, and each alone), the same numbers on our own dev set, and the seconds for
+the first call (model load included) and for scoring all 450 items.
 """
 from __future__ import annotations
 
@@ -58,21 +60,35 @@ def bench_refusal(data: Path) -> dict:
     return out
 
 
-def bench_harmful(data: Path) -> dict:
-    """Accuracy on XSTest's safe/unsafe prompt labels, overall and per prompt type."""
-    from alignsmith.curate.safety import HarmfulPromptClassifier
-    rows = _csv(data / "xstest" / "xstest_prompts.csv")
-    truth = [r["label"] == "unsafe" for r in rows]
-    start = time.perf_counter()
-    predicted = HarmfulPromptClassifier().predict([r["prompt"] for r in rows])
-    seconds = time.perf_counter() - start
+def _harmful_report(classifier, texts: list[str], truth: list[bool], types: list[str]) -> dict:
+    predicted = classifier.predict(texts)
     per_type: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for r, p, t in zip(rows, predicted, truth):
-        per_type[r["type"]][0] += p == t
-        per_type[r["type"]][1] += 1
+    for kind, p, t in zip(types, predicted, truth):
+        per_type[kind][0] += p == t
+        per_type[kind][1] += 1
     out = _binary_report(predicted, truth)
     out["per_type_accuracy"] = {k: round(a / n, 3) for k, (a, n) in sorted(per_type.items())}
-    out["seconds_all_450"] = round(seconds, 2)
+    return out
+
+
+def bench_harmful(data: Path) -> dict:
+    """Accuracy on XSTest's safe/unsafe prompt labels (and on our own dev set), overall and per type."""
+    from alignsmith.curate.safety import HarmfulPromptClassifier
+    from alignsmith.curate.safety.training_data import OWN_PROMPT_DEV, own_examples
+    rows = _csv(data / "xstest" / "xstest_prompts.csv")
+    texts, truth, types = [r["prompt"] for r in rows], [r["label"] == "unsafe" for r in rows], [r["type"] for r in rows]
+    start = time.perf_counter()
+    shipped = HarmfulPromptClassifier()
+    shipped.score([texts[0]])
+    first_call = time.perf_counter() - start
+    start = time.perf_counter()
+    out = {"shipped (rules + model)": _harmful_report(shipped, texts, truth, types)}
+    out["seconds"] = {"first_call_with_load": round(first_call, 2), "all_450": round(time.perf_counter() - start, 2)}
+    out["model only"] = _harmful_report(HarmfulPromptClassifier(use_rules=False), texts, truth, types)
+    out["rules only"] = _harmful_report(HarmfulPromptClassifier(use_model=False), texts, truth, types)
+    dev = own_examples(OWN_PROMPT_DEV)
+    out["own dev set, shipped"] = _harmful_report(shipped, [r["text"] for r in dev],
+                                                  [r["label"] == "harmful" for r in dev], [r["category"] for r in dev])
     return out
 
 

@@ -1,8 +1,9 @@
 """Acceptance: the safety classifiers against XSTest's human labels (held out: never fitted or tuned on).
 
 Issue 5 asks for refusal agreement >= 0.95 and harmful-prompt accuracy >= 0.90. The harmful-prompt
-classifier does not reach 0.90 honestly (see docs/benchmarks.md), so that target is a strict xfail and a
-floor at the measured level guards against regressions.
+classifier (rules + MLP, threshold from our own dev set) measured 0.8311 in its one XSTest run (see
+docs/benchmarks.md), so the 0.90 target is a strict xfail and a floor below the measured level guards
+against regressions.
 """
 import csv
 
@@ -11,7 +12,7 @@ import pytest
 from alignsmith.curate.safety import HarmfulPromptClassifier, RefusalDetector
 
 REFUSAL_LABELS = {"2_full_refusal", "3_partial_refusal"}
-HARMFUL_FLOOR = 0.70  # measured level minus a margin; the 0.90 target is tracked by the xfail below
+HARMFUL_FLOOR = 0.80  # measured 0.8311 minus a margin; the 0.90 target is tracked by the xfail below
 
 
 def _csv(path):
@@ -43,6 +44,7 @@ def test_harmful_prompt_classifier_floor_on_xstest(harmful_accuracy):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 5 target 0.90 not reached without tuning on XSTest; see docs/benchmarks.md")
+@pytest.mark.xfail(strict=True, reason="issue 5 target 0.90 not reached: measured 0.8311 without tuning on XSTest; "
+                                         "see docs/benchmarks.md")
 def test_harmful_prompt_classifier_meets_issue_target(harmful_accuracy):
     assert harmful_accuracy >= 0.90
