@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,22 +26,29 @@ def _command(prompts: Path, out: Path) -> list[str]:
             "--backend-options", json.dumps({"max_model_len": 1024, "max_inflight": 4}), "--out", str(out)]
 
 
-def _env(tmp_path: Path) -> dict:
-    vllm_dir = tmp_path / "vllm"
+def _env(vllm_dir: Path) -> dict:
     return {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
             "VLLM_RPC_BASE_PATH": str(vllm_dir / "rpc"), "VLLM_CACHE_ROOT": str(vllm_dir / "cache"),
-            "TMPDIR": str(tmp_path)}
+            "TMPDIR": str(vllm_dir)}
 
 
-def test_sigkill_then_rerun_gives_one_set_per_prompt(smollm2, tmp_path):
-    (tmp_path / "vllm" / "rpc").mkdir(parents=True)
+@pytest.fixture
+def vllm_dir():
+    # Short on purpose: vLLM may put IPC sockets here, and socket paths must stay under 107 bytes.
+    path = Path(tempfile.mkdtemp(prefix="as-vllm-", dir="/tmp"))
+    (path / "rpc").mkdir()
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_sigkill_then_rerun_gives_one_set_per_prompt(smollm2, tmp_path, vllm_dir):
     prompts = tmp_path / "prompts.jsonl"
     prompts.write_text("".join(json.dumps({"prompt": f"Name one fact about the number {i}."}) + "\n"
                                for i in range(40)))
     out = tmp_path / "run"
     shards = out / "candidates"
     log = (tmp_path / "first.log").open("w")
-    proc = subprocess.Popen(_command(prompts, out), env=_env(tmp_path), stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(_command(prompts, out), env=_env(vllm_dir), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
         deadline = time.time() + 300
@@ -56,7 +65,7 @@ def test_sigkill_then_rerun_gives_one_set_per_prompt(smollm2, tmp_path):
     survivors = {p.name: p.stat().st_mtime_ns for p in shards.glob("shard-*.parquet")}
     assert not (out / "DONE").exists() and 1 <= len(survivors) < 10
 
-    rerun = subprocess.run(_command(prompts, out), env=_env(tmp_path), capture_output=True, text=True,
+    rerun = subprocess.run(_command(prompts, out), env=_env(vllm_dir), capture_output=True, text=True,
                            timeout=400)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert (out / "DONE").exists() and "80 candidates for 40 prompts" in rerun.stdout

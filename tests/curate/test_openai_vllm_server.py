@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -44,8 +46,9 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float) ->
 
 @pytest.fixture
 def vllm_server(smollm2, tmp_path):
-    work = tmp_path / "vllm"
-    (work / "rpc").mkdir(parents=True)
+    # A short folder: vLLM's ZMQ IPC sockets live under it, and socket paths must stay under 107 bytes.
+    work = Path(tempfile.mkdtemp(prefix="as-vllm-", dir="/tmp"))
+    (work / "rpc").mkdir()
     port = free_port()
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_RPC_BASE_PATH": str(work / "rpc"),
            "VLLM_CACHE_ROOT": str(work / "cache"), "TMPDIR": str(work), "OMP_NUM_THREADS": "1"}
@@ -68,6 +71,7 @@ def vllm_server(smollm2, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_generate_through_local_vllm_server(vllm_server, tmp_path, capsys):
