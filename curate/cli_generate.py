@@ -20,6 +20,9 @@ def register(sub) -> None:
     p.add_argument("--ray-actors", type=int, default=1, help="engine actors (default: 1)")
     p.add_argument("--ray-cpus-per-actor", type=float, default=1.0, help="CPUs reserved per actor (default: 1)")
     p.add_argument("--ray-gpus-per-actor", type=float, default=0.0, help="GPUs reserved per actor (default: 0)")
+    p.add_argument("--ray-shards-per-call", type=int, default=1,
+                   help="shards an actor streams through its engine together, so its batch stays full across "
+                        "shard boundaries (default: 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (the summary still prints)")
     add_config_args(p, GenerateConfig)
     p.set_defaults(func=run)
@@ -32,7 +35,8 @@ def run(args) -> int:
     config = load_config(GenerateConfig, args.config, args_to_overrides(args, GenerateConfig))
     config.validate()
     ray_options = {"address": args.ray_address, "num_cpus": args.ray_cpus, "actors": args.ray_actors,
-                   "cpus_per_actor": args.ray_cpus_per_actor, "gpus_per_actor": args.ray_gpus_per_actor}
+                   "cpus_per_actor": args.ray_cpus_per_actor, "gpus_per_actor": args.ray_gpus_per_actor,
+                   "shards_per_call": args.ray_shards_per_call}
     from .backends.openai_backend import GenerationRequestError
     try:
         result = generate(config, out=args.out, progress=not args.no_progress, executor=args.executor,

@@ -1,15 +1,15 @@
 """`--executor ray`: the shards of a generate run on Ray Data, one engine per actor.
 
 Each shard is one Ray Data row; an actor pool (one loaded engine per actor, via `map_batches` with a
-class) turns a shard's prompts into candidate rows, and the driver writes each shard as it streams back,
-through the same ShardSink as the local executor. Per-prompt seeds make the content identical to a local
+class) streams the prompts of `shards_per_call` shards at a time through its engine and yields each shard's
+candidate rows as it completes; the driver writes each shard as it arrives, through the same ShardSink as
+the local executor. Per-prompt seeds make the content identical to a local
 run. On a cluster, every node needs alignsmith installed and the model path readable.
 """
 from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -28,17 +28,25 @@ class ShardGenerator:
         self.config = GenerateConfig(**config)
         self.backend = get_backend(self.config.backend, self.config.model, **self.config.backend_options)
 
-    def __call__(self, batch: dict) -> dict:
-        shards, payloads, seconds = [], [], []
-        for k, prompts_json in zip(batch["shard"], batch["prompts"]):
-            chunk = json.loads(prompts_json)
-            started = time.time()
-            completions = self.backend.generate([r["prompt"] for r in chunk], self.config.params())
-            seconds.append(time.time() - started)
-            shards.append(int(k))
-            # JSON text keeps Arrow from having to unify the nested row types across shards.
-            payloads.append(json.dumps(candidate_rows(chunk, completions, self.config)))
-        return {"shard": shards, "rows": payloads, "seconds": seconds}
+    def __call__(self, batch: dict):
+        """Stream the prompts of every shard in the batch through one engine; yield each shard as it ends.
+
+        Several shards per call keep the engine's batch full across shard boundaries; yielding per shard
+        lets the driver write each one as soon as it is complete.
+        """
+        chunks = {int(k): json.loads(text) for k, text in zip(batch["shard"], batch["prompts"])}
+        order = [(k, j) for k, chunk in chunks.items() for j in range(len(chunk))]
+        pending = {k: [None] * len(chunk) for k, chunk in chunks.items()}
+        left = {k: len(chunk) for k, chunk in chunks.items()}
+        prompts = (chunks[k][j]["prompt"] for k, j in order)
+        for i, completions in self.backend.stream(prompts, self.config.params()):
+            k, j = order[i]
+            pending[k][j] = completions
+            left[k] -= 1
+            if left[k] == 0:
+                # JSON text keeps Arrow from having to unify the nested row types across shards.
+                rows = candidate_rows(chunks[k], pending.pop(k), self.config)
+                yield {"shard": [k], "rows": [json.dumps(rows)]}
 
 
 def init_ray(options: dict) -> bool:
@@ -70,7 +78,8 @@ def run_shards_on_ray(config: GenerateConfig, run_dir: Path, chunks: list[list[d
     try:
         items = [{"shard": k, "prompts": json.dumps(chunks[k], default=str)} for k in todo]
         dataset = ray.data.from_items(items, override_num_blocks=len(items)).map_batches(
-            ShardGenerator, fn_constructor_kwargs={"config": asdict(config)}, batch_size=1,
+            ShardGenerator, fn_constructor_kwargs={"config": asdict(config)},
+            batch_size=int(options.get("shards_per_call") or 1),
             compute=ActorPoolStrategy(size=int(options.get("actors") or 1)),
             num_cpus=float(options.get("cpus_per_actor") or 1), num_gpus=float(options.get("gpus_per_actor") or 0))
         sink = ShardSink(run_dir, done + sum(len(chunks[k]) for k in todo), done, progress, on_shard)

@@ -19,7 +19,8 @@ def test_ray_executor_matches_local_executor(tiny_llama, tmp_path):
     local = generate(config, out=str(tmp_path / "local"), progress=False)
     written = []
     on_ray = generate(config, out=str(tmp_path / "ray"), progress=False, executor="ray", on_shard=written.append,
-                      ray_options={"num_cpus": 2, "actors": 1, "cpus_per_actor": 1})
+                      ray_options={"num_cpus": 2, "actors": 1, "cpus_per_actor": 1,
+                                   "shards_per_call": 2})
     assert sorted(written) == [0, 1, 2] and (tmp_path / "ray" / "DONE").exists()
 
     def content(run_dir):
