@@ -108,10 +108,14 @@ def test_dpo_full_precomputes_reference(tiny_llama, data_dir, tmp_path):
 
 
 def test_ppo_with_reward_and_value_model(tiny_llama, data_dir, reward_model, tmp_path):
+    held_out = {"prompts": str(data_dir / "prompts.parquet"), "n_prompts": 2, "max_tokens": 4}
     config = _config("ppo", tiny_llama, data_dir / "prompts.parquet", tmp_path / "ppo", merge=True,
-                     reward_model=reward_model.checkpoint, trl={"total_episodes": 4, "response_length": 8})
+                     reward_model=reward_model.checkpoint, eval=held_out,
+                     trl={"total_episodes": 4, "response_length": 8, "save_strategy": "steps", "save_steps": 1})
     result = train(config)
     assert result.steps == 2
+    assert (tmp_path / "ppo" / "checkpoint-1" / LINEAGE_FILE).exists()
+    assert len((tmp_path / "ppo" / "train_evals.jsonl").read_text().splitlines()) == 2
     assert _changed(_tensors(tiny_llama), _tensors(result.merged))
 
 
