@@ -16,6 +16,12 @@ def lineage_record(config: dict, dataset: dict | None, base_model: str, **extra)
     record = {"training_config": config, "dataset": dataset, "base_model": base_model,
               "git_revision": git_sha(), "versions": package_versions(),
               "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    parent = Path(base_model) / LINEAGE_FILE
+    if parent.exists():
+        # Trained from an alignsmith checkpoint (e.g. DPO on the SFT model): keep the chain walkable.
+        previous = json.loads(parent.read_text(encoding="utf-8"))
+        record["parent"] = {"checkpoint": str(Path(base_model)), "method": previous.get("method"),
+                            "dataset": previous.get("dataset"), "base_model": previous.get("base_model")}
     record.update(extra)
     return record
 

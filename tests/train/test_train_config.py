@@ -108,6 +108,14 @@ def test_runs_show_prints_lineage(tmp_path, capsys):
     assert main(["runs", "show", str(tmp_path / "nothing")]) == 2
 
 
+def test_lineage_links_to_the_checkpoint_it_started_from(tmp_path):
+    from alignsmith.train.lineage import lineage_record, write_lineage
+    write_lineage(tmp_path, lineage_record({"method": "sft"}, {"fingerprint": "sha256:01"}, "base", method="sft"))
+    child = lineage_record({"method": "dpo"}, {"fingerprint": "sha256:02"}, str(tmp_path), method="dpo")
+    assert child["parent"] == {"checkpoint": str(tmp_path), "method": "sft",
+                               "dataset": {"fingerprint": "sha256:01"}, "base_model": "base"}
+
+
 def test_verifier_reward_is_fraction_met():
     from alignsmith.train.rl_methods import verifier_reward
     ids = [["punctuation:no_comma", "change_case:english_lowercase"]] * 2
