@@ -6,7 +6,6 @@ Every one is usable alone: `FILTERS.get("repetition")(max_duplicate_line_fractio
 """
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from typing import Any
@@ -217,22 +216,9 @@ class WrongLanguage(Filter):
 
 
 def _json_ok(response: str, prompt: str) -> bool:
-    """IFEval's json_format check through the shared verifiers (a local equivalent until they exist)."""
-    try:
-        from .verifiers import verify
-    except ImportError:
-        verify = None
-    if verify is not None:
-        return bool(verify(["detectable_format:json_format"], [{}], response, prompt=prompt)[0])
-    text = response.strip()
-    for fence in ("```json", "```Json", "```JSON", "```"):
-        text = text.removeprefix(fence)
-    text = text.removesuffix("```").strip()
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
+    """IFEval's json_format check, through the shared verifiers."""
+    from .verifiers import verify
+    return bool(verify(["detectable_format:json_format"], [{}], response, prompt=prompt)[0])
 
 
 @FILTERS.register("json_format")

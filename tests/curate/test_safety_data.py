@@ -1,6 +1,5 @@
 """The shipped training examples and weights: small, labelled, recorded, and free of XSTest text."""
 import csv
-import json
 import re
 from importlib import resources
 
