@@ -31,7 +31,7 @@ def _paired_outcomes(base_items, new_items, metric: str = METRIC) -> dict[str, f
 def demo_report(eval_runs: dict[str, Path], seed: int = 0) -> dict:
     """Accuracy (with 95% CI over prompts) per model, and win rates of each trained model and of all pooled."""
     from alignsmith.evaluate.results import load_eval_run
-    from alignsmith.evaluate.stats import bootstrap_mean_ci
+    from alignsmith.evaluate.stats import bootstrap_mean_ci, paired_bootstrap
     from alignsmith.evaluate.winrate import raw_win_rate
     runs = {label: load_eval_run(path) for label, path in eval_runs.items()}
     accuracy = {}
@@ -42,6 +42,13 @@ def demo_report(eval_runs: dict[str, Path], seed: int = 0) -> dict:
                            "prompts": int(per_item.size),
                            "samples": int((run.items["task"] == "constraints").sum())}
     base = runs.pop("base")
+    base_items = _per_item(base.items)
+    gains = {}
+    for label, run in runs.items():
+        new = _per_item(run.items).reindex(base_items.index)
+        r = paired_bootstrap(base_items.values, new.values, seed=seed)
+        gains[label] = {"diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
+                        "prompts": r.n}
     wins, pooled = {}, {}
     for label, run in runs.items():
         outcomes = _paired_outcomes(base.items, run.items)
@@ -52,7 +59,8 @@ def demo_report(eval_runs: dict[str, Path], seed: int = 0) -> dict:
     if len(runs) > 1:
         w = raw_win_rate([float(np.mean(v)) for v in pooled.values()], seed=seed)
         wins["all seeds"] = {"value": w.value, "ci_low": w.ci_low, "ci_high": w.ci_high, "prompts": w.n}
-    return {"metric": f"constraints/{METRIC}", "accuracy": accuracy, "win_rate_vs_base": wins}
+    return {"metric": f"constraints/{METRIC}", "accuracy": accuracy, "gain_vs_base": gains,
+            "win_rate_vs_base": wins}
 
 
 def print_report(report: dict, summary: dict, folder: Path) -> None:
@@ -61,6 +69,9 @@ def print_report(report: dict, summary: dict, folder: Path) -> None:
     for label, a in report["accuracy"].items():
         print(f"  {label:<14} {a['value']:.3f}  [{a['ci_low']:.3f}, {a['ci_high']:.3f}]  "
               f"({a['prompts']} prompts, {a['samples']} answers)")
+    print("Gain over base, paired by prompt (paired bootstrap, 95% CI):")
+    for label, g in report["gain_vs_base"].items():
+        print(f"  {label:<14} {g['diff']:+.3f}  [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]  p={g['p_value']:.3f}")
     print("Win rate of trained over base (more constraints met; ties count half):")
     for label, w in report["win_rate_vs_base"].items():
         print(f"  {label:<14} {w['value']:.3f}  [{w['ci_low']:.3f}, {w['ci_high']:.3f}]")
