@@ -34,7 +34,7 @@ def _load(model_path: str):
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModel.from_pretrained(model_path, trust_remote_code=False)
     model.eval()
-    torch.set_grad_enabled(False)
+    model.requires_grad_(False)  # frozen encoder; grad mode itself is process-wide state we must not touch
     return tokenizer, model
 
 

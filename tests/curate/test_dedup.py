@@ -191,3 +191,12 @@ def test_semantic_dedup_catches_paraphrases():
             {"id": "d", "text": "Explain how a car engine works."}]
     kept, dropped = dedup_rows(rows, DedupConfig(method="semantic", text_field="text"))
     assert [r["id"] for r in kept] == ["a", "c", "d"] and dropped[0]["duplicate_of"] == "a"
+
+
+def test_embedding_leaves_grad_mode_alone():
+    import torch
+
+    from alignsmith.curate.embeddings import embed
+    assert torch.is_grad_enabled()
+    embed(["hello world"])
+    assert torch.is_grad_enabled(), "embedding switched off autograd for the whole process"

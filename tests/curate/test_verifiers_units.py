@@ -137,6 +137,7 @@ def test_missing_punkt_data_says_how_to_provide_it(tmp_path, monkeypatch):
 
     from alignsmith.curate.verifiers.text import sentence_splitter
     monkeypatch.setenv("NLTK_DATA", str(tmp_path))
+    monkeypatch.setenv("ALIGNSMITH_CACHE", str(tmp_path / "empty-cache"))  # where `models --prepare` puts it
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
     sentence_splitter.cache_clear()
     try:
@@ -146,6 +147,7 @@ def test_missing_punkt_data_says_how_to_provide_it(tmp_path, monkeypatch):
         sentence_splitter.cache_clear()
     message = str(info.value)
     assert "NLTK_DATA" in message and "nltk.downloader punkt_tab" in message and str(tmp_path) in message
+    assert "alignsmith models --prepare" in message
     assert isinstance(info.value, FileNotFoundError)  # the CLI prints it as one line
 
 
