@@ -1,6 +1,8 @@
 """Data for the Compare page: the metric comparison (alignsmith.evaluate.compare) and per-item diffs.
 
-The per-item diff lines both runs' items up on (task, item_id, prompt_id), scores each item by its task's
+The per-item diff lines both runs' items up on (task, item_id, prompt_id) — and the sample index when runs
+drew several answers per item (`eval run --samples`), so sample k meets sample k rather than every other
+sample — scores each item by its task's
 primary metric signed so that a negative delta is always a regression, and lists the pass/fail metrics
 that flipped.
 """
@@ -54,7 +56,8 @@ def item_diffs(base: EvalRun, new: EvalRun) -> pd.DataFrame:
     """
     if base.items.empty or new.items.empty or not set(KEYS) <= set(base.items) or not set(KEYS) <= set(new.items):
         return pd.DataFrame()
-    joined = base.items.merge(new.items, on=KEYS, suffixes=("__base", "__new"))
+    keys = KEYS + (["sample"] if "sample" in base.items and "sample" in new.items else [])
+    joined = base.items.merge(new.items, on=keys, suffixes=("__base", "__new"))
     parts = []
     for task, group in joined.groupby("task", sort=True):
         metric, higher_is_better = primary_metric(base, task)
@@ -63,7 +66,9 @@ def item_diffs(base: EvalRun, new: EvalRun) -> pd.DataFrame:
         n = group[f"{metric}__new"].astype(float) if has else pd.Series(float("nan"), index=group.index)
         column = lambda name: group[name] if name in group else pd.Series("", index=group.index)  # noqa: E731
         parts.append(pd.DataFrame({
-            "task": task, "item_id": group["item_id"], "metric": metric or "", "base_value": b, "new_value": n,
+            "task": task, "item_id": group["item_id"],
+            **({"sample": group["sample"]} if "sample" in group else {}),
+            "metric": metric or "", "base_value": b, "new_value": n,
             "delta": (n - b) * (1.0 if higher_is_better else -1.0),
             "flipped": flips(group, _binary_metrics(base, task, group)),
             "prompt": column(f"{PROMPT_COLUMN}__base"), "base_response": column(f"{RESPONSE_COLUMN}__base"),
