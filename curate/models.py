@@ -51,10 +51,11 @@ def resolve_model(name_or_path: str) -> str:
     key = name_or_path.lower()
     if key in KNOWN_MODELS:
         return str(ensure_converted(KNOWN_MODELS[key]))
-    cached = cache_dir() / "models" / name_or_path
-    tried.append(str(cached))
-    if is_hf_folder(cached):
-        return str(cached)
+    if not path.is_absolute() and len(path.parts) == 1:  # a bare name may be a folder in the cache
+        cached = cache_dir() / "models" / name_or_path
+        tried.append(str(cached))
+        if is_hf_folder(cached):
+            return str(cached)
     raise ModelNotFoundError(
         f"model {name_or_path!r} not found. Tried: {'; '.join(tried)}. Known names: "
         f"{', '.join(KNOWN_MODELS)}; or pass a folder with config.json (this machine cannot reach a model hub).")
