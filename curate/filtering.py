@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable, Sequence
 
 from .registry import Registry
 
@@ -54,23 +54,26 @@ class Funnel:
         return {"rows_in": self.rows_in, "dropped": dict(self.dropped), "rows_out": self.rows_out}
 
 
+def apply_one_filter(rows: list[dict], part: Filter, reasons: Sequence[str | None]) -> tuple[list[dict], list[dict]]:
+    """Split rows by a filter's reasons; dropped rows get `drop_reason` and the reason's extra columns."""
+    kept, dropped = [], []
+    for row, reason in zip(rows, reasons):
+        if reason is None:
+            kept.append(row)
+        else:
+            dropped.append({**row, **getattr(reason, "fields", {}), "drop_reason": f"{part.name}: {reason}"})
+    return kept, dropped
+
+
 def apply_filters(rows: Iterable[dict], filters: list[Filter]) -> tuple[list[dict], list[dict], Funnel]:
     """Run filters in order; return (kept, dropped with `drop_reason`, funnel). First rejection wins."""
     kept = list(rows)
     funnel = Funnel(rows_in=len(kept))
     dropped: list[dict] = []
     for f in filters:
-        funnel.dropped.setdefault(f.name, 0)  # every filter appears in the funnel, in order, even at 0
-        reasons = f.reject_batch(kept)
-        survivors = []
-        for row, reason in zip(kept, reasons):
-            if reason is None:
-                survivors.append(row)
-            else:
-                extra = getattr(reason, "fields", {})
-                dropped.append({**row, **extra, "drop_reason": f"{f.name}: {reason}"})
-                funnel.dropped[f.name] += 1
-        kept = survivors
+        kept, lost = apply_one_filter(kept, f, f.reject_batch(kept))
+        dropped += lost
+        funnel.dropped[f.name] = len(lost)  # every filter appears in the funnel, in order, even at 0
     funnel.rows_out = len(kept)
     return kept, dropped, funnel
 

@@ -17,13 +17,13 @@ def write_pairs_run(result: Any, out: str | os.PathLike | None = None, *, input_
     """Write dpo/sft/prompts Parquet, every drop with its reason, raw judgements, the card, then DONE."""
     config = {**result.config.to_dict(), "input": input_path}
     run = RunFolder.open("pairs", config, out)
-    write_rows_parquet(run.file("dpo.parquet"), result.pairs)
-    write_rows_parquet(run.file("sft.parquet"), result.sft)
-    write_rows_parquet(run.file("prompts.parquet"), result.prompts)
-    write_rows_parquet(run.file("scored_candidates.parquet"), [_candidate_view(c) for c in result.candidates])
-    write_rows_parquet(run.file("dropped_candidates.parquet"),
+    write_parquet(run.file("dpo.parquet"), result.pairs)
+    write_parquet(run.file("sft.parquet"), result.sft)
+    write_parquet(run.file("prompts.parquet"), result.prompts)
+    write_parquet(run.file("scored_candidates.parquet"), [_candidate_view(c) for c in result.candidates])
+    write_parquet(run.file("dropped_candidates.parquet"),
                        [_candidate_view(c) for c in result.dropped_candidates])
-    write_rows_parquet(run.file("dropped_pairs.parquet"), result.dropped_pairs)
+    write_parquet(run.file("dropped_pairs.parquet"), result.dropped_pairs)
     # Raw judge outputs vary in shape; JSONL keeps each record exactly as the judge scorer made it.
     write_jsonl(run.file("judgements.jsonl"), result.judgements)
     card = card_data(result)
@@ -32,11 +32,6 @@ def write_pairs_run(result: Any, out: str | os.PathLike | None = None, *, input_
     run.write_metrics(pairs_metrics(card))
     run.mark_done()
     return run
-
-
-def write_rows_parquet(path: Path, rows: list[dict]) -> None:
-    """Write rows atomically (empty-dict columns become nulls; see datafiles.write_parquet)."""
-    write_parquet(path, rows)
 
 
 def _candidate_view(row: dict) -> dict:

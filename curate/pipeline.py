@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import yaml
 
-from .filtering import FILTERS, Filter
+from .filtering import FILTERS, Filter, apply_one_filter
 from .quarantine import MAX_TEXT_CHARS, quarantined, text_problem
 from .scoring import SCORERS, Scorer, apply_scorers
 
@@ -125,17 +125,6 @@ def run_steps_local(rows: list[dict], steps: list[tuple[str, str, Any]]) -> tupl
         dropped += lost
         funnel.append({"step": name, "kind": "filter", "dropped": len(lost), "rows_after": len(kept)})
     return kept, dropped, funnel
-
-
-def apply_one_filter(rows: list[dict], part: Filter, reasons: Sequence[str | None]) -> tuple[list[dict], list[dict]]:
-    """Split rows by a filter's reasons; dropped rows get `drop_reason` and the reason's extra columns."""
-    kept, dropped = [], []
-    for row, reason in zip(rows, reasons):
-        if reason is None:
-            kept.append(row)
-        else:
-            dropped.append({**row, **getattr(reason, "fields", {}), "drop_reason": f"{part.name}: {reason}"})
-    return kept, dropped
 
 
 def format_funnel(report: dict) -> str:

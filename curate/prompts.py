@@ -77,25 +77,19 @@ def load_prompts(path: str | os.PathLike, *, text_field: str | None = None,
         rows.append(row)
     if not rows and not bad:
         raise InputError("no prompts found", path=path)
-    return rows, bad
+    return rows, sorted(bad, key=lambda b: b["line"])
 
 
 def _iter_rows_or_quarantine(path: str, quarantine: bool, bad: list[dict]):
-    """iter_rows, but in quarantine mode a malformed JSONL line is recorded and skipped."""
-    if not quarantine or not path.endswith((".jsonl", ".ndjson")):
+    """iter_rows, but in quarantine mode an unreadable JSONL line is recorded in `bad` and skipped."""
+    if not quarantine:
         yield from iter_rows(path)
         return
-    import json
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw.decode("utf-8"))
-                if not isinstance(row, dict):
-                    raise ValueError(f"line is a JSON {type(row).__name__}, expected an object")
-            except (UnicodeDecodeError, ValueError) as e:
-                bad.append({"line": lineno, "row": {"raw": raw.decode("utf-8", "replace")[:2000]},
-                            "drop_reason": f"load: {path}:{lineno}: {e}"})
-                continue
-            yield lineno, row
+    from .quarantine import read_rows_quarantined
+    rows, unreadable = read_rows_quarantined(path)
+    for u in unreadable:  # drop_reason there reads "input: line N: <why>"
+        why = u["drop_reason"].split(": ", 2)[-1]
+        bad.append({"line": u["_line"], "row": {"raw": u["raw"]}, "drop_reason": f"load: {path}:{u['_line']}: {why}"})
+    for row in rows:
+        line = row.pop("_line")
+        yield line, row

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from .dedup.minhash import MinHashConfig, MinHasher, verify_pairs
-from .filtering import Filter
-from .pipeline import apply_one_filter, build_step, run_steps_local
+from .filtering import Filter, apply_one_filter
+from .pipeline import build_step, run_steps_local
 
 _BUILT: dict[str, list] = {}  # per worker process: filters built from a spec list, reused across batches
 
