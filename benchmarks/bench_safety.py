@@ -3,14 +3,15 @@
     OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 \
         .venv/bin/python benchmarks/bench_safety.py [--refit] [--data ../shared/data] [--out FILE.json]
 
---refit first refits both heads (refusal: logistic regression; harmful prompt: a 64-unit MLP whose
-threshold is picked on our own dev set, curate/safety/prompt_dev.jsonl) from their training data into
+--refit first refits both heads (refusal: logistic regression over MiniLM embeddings; harmful prompt: a
+logistic-regression probe over SmolLM2 hidden states whose threshold is picked on our own dev sets,
+curate/safety/prompt_dev.jsonl and prompt_dev2.jsonl) from their training data into
 curate/safety/*.json (`python -m alignsmith.curate.safety.fit`), so the shipped weights are reproducible.
 
 Prints, for the refusal detector, agreement with the human `final_label` (refusal = full or partial)
 for the phrase rules alone, the model alone and the shipped combination; for the harmful-prompt
 classifier, accuracy / precision / recall against XSTest's safe/unsafe labels and accuracy per prompt
-type (shipped rules + model, and each alone), the same numbers on our own dev set, and the seconds for
+type (shipped rules + model, and each alone), the same numbers on our own dev sets, and the seconds for
 the first call (model load included) and for scoring all 450 items.
 """
 from __future__ import annotations
@@ -74,7 +75,7 @@ def _harmful_report(classifier, texts: list[str], truth: list[bool], types: list
 def bench_harmful(data: Path) -> dict:
     """Accuracy on XSTest's safe/unsafe prompt labels (and on our own dev set), overall and per type."""
     from alignsmith.curate.safety import HarmfulPromptClassifier
-    from alignsmith.curate.safety.training_data import OWN_PROMPT_DEV, own_examples
+    from alignsmith.curate.safety.training_data import OWN_PROMPT_DEV, OWN_PROMPT_DEV2, own_examples
     rows = _csv(data / "xstest" / "xstest_prompts.csv")
     texts, truth, types = [r["prompt"] for r in rows], [r["label"] == "unsafe" for r in rows], [r["type"] for r in rows]
     start = time.perf_counter()
@@ -86,9 +87,10 @@ def bench_harmful(data: Path) -> dict:
     out["seconds"] = {"first_call_with_load": round(first_call, 2), "all_450": round(time.perf_counter() - start, 2)}
     out["model only"] = _harmful_report(HarmfulPromptClassifier(use_rules=False), texts, truth, types)
     out["rules only"] = _harmful_report(HarmfulPromptClassifier(use_model=False), texts, truth, types)
-    dev = own_examples(OWN_PROMPT_DEV)
-    out["own dev set, shipped"] = _harmful_report(shipped, [r["text"] for r in dev],
-                                                  [r["label"] == "harmful" for r in dev], [r["category"] for r in dev])
+    for name in (OWN_PROMPT_DEV, OWN_PROMPT_DEV2):
+        dev = own_examples(name)
+        out[f"own dev set {name}, shipped"] = _harmful_report(
+            shipped, [r["text"] for r in dev], [r["label"] == "harmful" for r in dev], [r["category"] for r in dev])
     return out
 
 

@@ -4,27 +4,33 @@
 
 writes `refusal_head.json` and `harmful_prompt_head.json` (by default over the copies shipped in this
 package; `--only harmful_prompt` refits just one). The refusal head's regularisation strength is chosen
-by cross-validation on its training set. The harmful-prompt head is a small MLP (one hidden layer of
-64 ReLU units, L2 alpha 0.01, chosen on our own dev set `prompt_dev.jsonl`, which is never fitted on);
-its decision threshold is picked on that dev set with the phrase rules applied, as the classifier uses
-them. XSTest is never read.
+by cross-validation on its training set. The harmful-prompt head is a logistic-regression probe over
+the embedded SmolLM2's middle-layer hidden states (`lm_features.py`; layers, pooling and C chosen on our
+own dev sets `prompt_dev.jsonl` and `prompt_dev2.jsonl`, which are never fitted on); its decision
+threshold is picked on those dev sets with the phrase rules applied, as the classifier uses them.
+XSTest is never read.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ..models import EMBEDDED_MODEL
 from .embedder import encode
 from .linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
-from .training_data import (OWN_PROMPT_DEV, PROMPT_LABELS, LabelledTexts, harmful_prompt_training_set, own_examples,
-                            refusal_training_set)
+from .lm_features import lm_features
+from .training_data import (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, PROMPT_LABELS, LabelledTexts, harmful_prompt_training_set,
+                            own_examples, refusal_training_set)
 
 # Refusals are decided in the opening of an answer; 128 word pieces cover it and keep encoding fast.
 REFUSAL_MAX_TOKENS = 128
-PROMPT_MAX_TOKENS = 128
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
-MLP_HIDDEN = 64
-MLP_ALPHA = 0.01
+# Harmful-prompt probe, chosen on our own dev sets (docs/benchmarks.md): SmolLM2 layers 16/19/22, last
+# position and mean, standardised, logistic regression with C = 0.01.
+PROBE_LAYERS = (16, 19, 22)
+PROBE_POOLS = ("last", "mean")
+PROBE_MAX_TOKENS = 160
+PROBE_C = 0.01
 THRESHOLD_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 
@@ -54,39 +60,49 @@ def fit_head(data: LabelledTexts, *, max_tokens: int, seed: int, name: str) -> L
     return LinearHead(coef=fitted.coef_[0].tolist(), intercept=float(fitted.intercept_[0]), meta=meta)
 
 
-def _dev_threshold(head: LinearHead, max_tokens: int) -> tuple[float, dict[str, float]]:
-    """Pick the threshold with the best accuracy on our own dev set, rules applied (ties: nearest 0.5)."""
+def _dev_threshold(probability, max_tokens: int | None = None) -> tuple[float, dict[str, float]]:
+    """Pick the threshold with the best accuracy on our own dev sets, rules applied (ties: nearest 0.5).
+
+    `probability(texts)` gives the model's scores; both dev sets count, pooled (never fitted on).
+    """
     import numpy as np
 
     from .harmful_rules import match_harmful_rule
-    dev = own_examples(OWN_PROMPT_DEV)
+    dev = own_examples(OWN_PROMPT_DEV) + own_examples(OWN_PROMPT_DEV2)
     truth = np.asarray([PROMPT_LABELS[r["label"]] for r in dev]) == 1
-    model = head.probability(encode([r["text"] for r in dev], max_tokens=max_tokens))
+    model = np.asarray(probability([r["text"] for r in dev]))
     ruled = np.asarray([match_harmful_rule(r["text"]) is not None for r in dev])
     accuracy = {str(t): round(float(np.mean(((model >= t) | ruled) == truth)), 4) for t in THRESHOLD_GRID}
     best = max(THRESHOLD_GRID, key=lambda t: (accuracy[str(t)], -abs(t - 0.5)))
     return best, accuracy
 
 
-def fit_mlp_head(data: LabelledTexts, *, max_tokens: int, seed: int, name: str) -> LinearHead:
-    """Embed the texts, fit a one-hidden-layer MLP, and record the dev-set threshold in its meta."""
+def fit_probe_head(data: LabelledTexts, *, seed: int, name: str, model: str = EMBEDDED_MODEL) -> LinearHead:
+    """Fit a class-balanced logistic regression over standardised LM hidden-state features (`lm_features`);
+    the standardisation is folded into the weights, and the dev-set threshold is recorded in the meta."""
     import numpy as np
     import sklearn
-    from sklearn.neural_network import MLPClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
-    features = encode(data.texts, max_tokens=max_tokens)
-    fitted = MLPClassifier((MLP_HIDDEN,), alpha=MLP_ALPHA, max_iter=500, random_state=seed).fit(
-        features, np.asarray(data.labels))
-    head = LinearHead(coef=fitted.coefs_[1][:, 0].tolist(), intercept=float(fitted.intercepts_[1][0]),
-                      hidden_coef=fitted.coefs_[0].tolist(), hidden_intercept=fitted.intercepts_[0].tolist())
-    threshold, dev_accuracy = _dev_threshold(head, max_tokens)
-    head.meta = {"name": name, "embedding_model": "sentence-transformers/all-MiniLM-L6-v2 (mean pooling, L2)",
-                 "max_tokens": max_tokens, "seed": seed, "hidden": MLP_HIDDEN, "alpha": MLP_ALPHA,
+    def features(texts):
+        return lm_features(texts, model=model, layers=PROBE_LAYERS, pools=PROBE_POOLS, max_tokens=PROBE_MAX_TOKENS)
+
+    x = features(data.texts)
+    scaler = StandardScaler().fit(x)
+    fitted = LogisticRegression(C=PROBE_C, class_weight="balanced", max_iter=5000, random_state=seed).fit(
+        scaler.transform(x), np.asarray(data.labels))
+    # w·((x - mu) / sigma) + b  ==  (w / sigma)·x + (b - w·mu / sigma): one plain linear head at run time
+    coef = fitted.coef_[0] / scaler.scale_
+    head = LinearHead(coef=coef.tolist(), intercept=float(fitted.intercept_[0] - coef @ scaler.mean_))
+    threshold, dev_accuracy = _dev_threshold(lambda texts: head.probability(features(texts)))
+    head.meta = {"name": name, "features": "lm_hidden", "feature_model": model, "layers": list(PROBE_LAYERS),
+                 "pools": list(PROBE_POOLS), "max_tokens": PROBE_MAX_TOKENS, "C": PROBE_C, "seed": seed,
                  "threshold": threshold, "dev_accuracy_by_threshold_with_rules": dev_accuracy,
-                 "dev_set": OWN_PROMPT_DEV, "trained_on": data.counts(), "n": len(data.texts),
+                 "dev_set": [OWN_PROMPT_DEV, OWN_PROMPT_DEV2], "trained_on": data.counts(), "n": len(data.texts),
                  "sklearn": sklearn.__version__,
-                 "note": "XSTest is held out: never used to fit or tune this head. The dev set is our own and "
-                         "only picks the threshold."}
+                 "note": "XSTest is held out: never used to fit or tune this head. Layers, pooling, C and the "
+                         "threshold were chosen on our own dev sets, which are never fitted on."}
     return head
 
 
@@ -101,8 +117,7 @@ def fit_all(data_dir: str | Path, out_dir: str | Path | None = None, seed: int =
         paths["refusal"] = out / REFUSAL_WEIGHTS
         refusal.save(paths["refusal"])
     if only in (None, "harmful_prompt"):
-        harmful = fit_mlp_head(harmful_prompt_training_set(data_dir, seed=seed), max_tokens=PROMPT_MAX_TOKENS,
-                               seed=seed, name="harmful_prompt")
+        harmful = fit_probe_head(harmful_prompt_training_set(data_dir, seed=seed), seed=seed, name="harmful_prompt")
         paths["harmful_prompt"] = out / HARMFUL_PROMPT_WEIGHTS
         harmful.save(paths["harmful_prompt"])
     return paths

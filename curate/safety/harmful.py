@@ -1,5 +1,5 @@
-"""HarmfulPromptClassifier: is a request asking for help with harm? Phrase rules plus a small model over
-the prompt's sentence embedding."""
+"""HarmfulPromptClassifier: is a request asking for help with harm? Phrase rules plus a linear probe over
+a small chat model's hidden states (or, for heads fitted that way, over the prompt's sentence embedding)."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -15,15 +15,19 @@ RULE_SCORE = 1.0
 class HarmfulPromptClassifier:
     """Scores user requests: 1.0 = clearly harmful, 0.0 = clearly benign.
 
-    The model (an MLP over all-MiniLM-L6-v2 embeddings, see `fit.py`) tells harmful requests from benign
-    ones that merely sound violent ("how do I kill a process"); the rules in `harmful_rules.py` catch
-    short questions whose harm is in a relation between words (a private person's address, a demeaning
-    claim about a group, replicating an atrocity, a self-harm method) and only ever raise the score.
-    The threshold defaults to the one chosen on our own dev set when the head was fitted.
+    The shipped head is a logistic-regression probe over the embedded SmolLM2-135M-Instruct's middle
+    layers (see `lm_features.py`, `fit.py`): it tells harmful requests from benign ones that merely sound
+    violent ("how do I kill a process"). The rules in `harmful_rules.py` catch short questions whose harm
+    is in a relation between words (a private person's address, a demeaning claim about a group,
+    replicating an atrocity, a self-harm method) and only ever raise the score. The threshold defaults
+    to the one chosen on our own dev sets when the head was fitted. `feature_model` replaces the model
+    the head was fitted on (a folder of the same model, e.g. elsewhere on disk); a head fitted over
+    MiniLM sentence embeddings (meta without "features") uses `embedding_model` instead.
     """
 
     def __init__(self, *, weights: str | None = None, threshold: float | None = None,
-                 embedding_model: str | None = None, use_rules: bool = True, use_model: bool = True):
+                 embedding_model: str | None = None, feature_model: str | None = None,
+                 use_rules: bool = True, use_model: bool = True):
         if not (use_rules or use_model):
             raise ValueError("HarmfulPromptClassifier needs use_rules or use_model (or both)")
         self.head = LinearHead.load(weights or HARMFUL_PROMPT_WEIGHTS) if use_model else None
@@ -31,10 +35,19 @@ class HarmfulPromptClassifier:
         self.threshold = float(threshold if threshold is not None else meta_threshold or DEFAULT_THRESHOLD)
         self.use_rules = use_rules
         self._embedding_model = embedding_model
+        self._feature_model = feature_model
 
     def rule_hits(self, prompts: Sequence[str]) -> list[str | None]:
         """Name of the phrase rule that fires on each prompt, or None."""
         return [match_harmful_rule(p or "") for p in prompts]
+
+    def _features(self, texts: list[str]):
+        meta = self.head.meta
+        if meta.get("features") == "lm_hidden":
+            from .lm_features import lm_features
+            return lm_features(texts, model=self._feature_model or meta["feature_model"], layers=meta["layers"],
+                               pools=meta["pools"], max_tokens=int(meta["max_tokens"]))
+        return encode(texts, max_tokens=int(meta.get("max_tokens", 128)), model_path=self._embedding_model)
 
     def score(self, prompts: Sequence[str]) -> list[float]:
         """Harmfulness score in [0, 1] per prompt (RULE_SCORE where a rule fires)."""
@@ -45,9 +58,7 @@ class HarmfulPromptClassifier:
         scores = [0.0] * len(prompts)
         if self.head is not None:
             texts = [p if p and p.strip() else " " for p in prompts]
-            features = encode(texts, max_tokens=int(self.head.meta.get("max_tokens", 128)),
-                              model_path=self._embedding_model)
-            scores = [float(p) for p in self.head.probability(features)]
+            scores = [float(p) for p in self.head.probability(self._features(texts))]
         if self.use_rules:
             scores = [RULE_SCORE if hit else s for s, hit in zip(scores, self.rule_hits(prompts))]
         return scores

@@ -1,4 +1,4 @@
-"""A logistic-regression head over sentence embeddings, optionally after one ReLU hidden layer (a small
+"""A logistic-regression head over feature vectors (sentence embeddings or LM hidden states), optionally after one ReLU hidden layer (a small
 MLP), stored as plain JSON in the package.
 
 Fitting uses scikit-learn (see `fit.py`); using a fitted head needs only numpy, so a detector loads in
@@ -35,12 +35,13 @@ class LinearHead:
         x = np.asarray(features, dtype=np.float64)
         if self.hidden_coef is not None:
             x = np.maximum(x @ np.asarray(self.hidden_coef) + np.asarray(self.hidden_intercept), 0.0)
-        logits = x @ np.asarray(self.coef) + self.intercept
+        logits = np.clip(x @ np.asarray(self.coef) + self.intercept, -500.0, 500.0)  # no exp overflow
         return 1.0 / (1.0 + np.exp(-logits))
 
     def to_json(self) -> dict:
         """The JSON-serialisable form (coefficients rounded to keep the file small)."""
-        out = {"coef": [round(float(c), 6) for c in self.coef], "intercept": round(float(self.intercept), 6),
+        # 6 significant digits: a probe over raw hidden states has weights down to 1e-6 (features up to ~1e3)
+        out = {"coef": [float(f"{c:.6g}") for c in self.coef], "intercept": float(f"{self.intercept:.6g}"),
                "meta": self.meta}
         if self.hidden_coef is not None:
             # 5 decimals: the hidden layer is most of the file, and 1e-5 changes no prediction that matters.
@@ -51,9 +52,9 @@ class LinearHead:
     def save(self, path: str | Path) -> None:
         """Write the head as JSON (atomically); one line per number only for small heads."""
         from ..datafiles import atomic_write_bytes, write_json
-        if self.hidden_coef is None:
+        if self.hidden_coef is None and len(self.coef) <= 512:
             write_json(path, self.to_json())
-        else:  # a hidden layer is ~25k numbers: compact JSON keeps the file near 200 KB
+        else:  # thousands of numbers: compact JSON keeps the file small
             atomic_write_bytes(path, (json.dumps(self.to_json(), separators=(",", ":")) + "\n").encode())
 
     @classmethod

@@ -6,18 +6,21 @@ from importlib import resources
 import pytest
 
 from alignsmith.curate.safety.linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
-from alignsmith.curate.safety.training_data import (OWN_PROMPT_DEV, OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE,
+from alignsmith.curate.safety.training_data import (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, OWN_PROMPT_EXAMPLES,
+                                                    OWN_PROMPT_EXAMPLES_EXTRA, OWN_PROMPT_EXAMPLES_MORE,
                                                     OWN_REFUSAL_EXAMPLES, PROMPT_LABELS, REFUSAL_LABELS,
                                                     harmful_prompt_training_set, hh_turns, own_examples)
 
 PACKAGE = "alignsmith.curate.safety"
 
 
-OWN_FILES = (OWN_REFUSAL_EXAMPLES, OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_DEV)
+OWN_PROMPT_FILES = (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_EXAMPLES_EXTRA, OWN_PROMPT_DEV,
+                    OWN_PROMPT_DEV2)
+OWN_FILES = (OWN_REFUSAL_EXAMPLES,) + OWN_PROMPT_FILES
 
 
-@pytest.mark.parametrize("name, labels", [(OWN_REFUSAL_EXAMPLES, REFUSAL_LABELS), (OWN_PROMPT_EXAMPLES, PROMPT_LABELS),
-                                          (OWN_PROMPT_EXAMPLES_MORE, PROMPT_LABELS), (OWN_PROMPT_DEV, PROMPT_LABELS)])
+@pytest.mark.parametrize("name, labels", [(OWN_REFUSAL_EXAMPLES, REFUSAL_LABELS)]
+                         + [(name, PROMPT_LABELS) for name in OWN_PROMPT_FILES])
 def test_own_examples_are_labelled_and_varied(name, labels):
     rows = own_examples(name)
     assert len(rows) >= 150
@@ -41,15 +44,14 @@ def test_own_examples_do_not_copy_xstest(shared_data):
             assert worst < 0.8, f"{name}: {row['text']!r} is too close to an XSTest item"
 
 
-@pytest.mark.parametrize("name", [REFUSAL_WEIGHTS, HARMFUL_PROMPT_WEIGHTS])
-def test_shipped_weights_are_small_and_say_what_they_saw(name):
+@pytest.mark.parametrize("name, inputs", [(REFUSAL_WEIGHTS, 384), (HARMFUL_PROMPT_WEIGHTS, 2 * 3 * 576)])
+def test_shipped_weights_are_small_and_say_what_they_saw(name, inputs):
     raw = resources.files(PACKAGE).joinpath(name).read_bytes()
     assert len(raw) < 300_000
     head = LinearHead.load(name)
-    inputs = len(head.hidden_coef) if head.hidden_coef is not None else len(head.coef)
-    assert inputs == 384
-    if head.hidden_coef is not None:
-        assert len(head.coef) == len(head.hidden_intercept) == len(head.hidden_coef[0])
+    assert head.hidden_coef is None and len(head.coef) == inputs
+    if name == HARMFUL_PROMPT_WEIGHTS:  # SmolLM2 (hidden size 576): last + mean position at 3 layers
+        assert (head.meta["features"], len(head.meta["pools"]), len(head.meta["layers"])) == ("lm_hidden", 2, 3)
     sources = set(head.meta["trained_on"])
     assert "own" in sources and not any("xstest" in s.lower() for s in sources)
 
@@ -57,17 +59,17 @@ def test_shipped_weights_are_small_and_say_what_they_saw(name):
 def test_harmful_prompt_weights_use_no_non_commercial_data_and_record_the_dev_threshold():
     meta = LinearHead.load(HARMFUL_PROMPT_WEIGHTS).meta
     assert set(meta["trained_on"]) <= {"own", "advbench", "harmbench", "hh_helpful", "hh_harmless_refused"}
-    assert meta["dev_set"] == OWN_PROMPT_DEV
+    assert meta["dev_set"] == [OWN_PROMPT_DEV, OWN_PROMPT_DEV2]
     assert str(meta["threshold"]) in meta["dev_accuracy_by_threshold_with_rules"]
 
 
-def test_dev_set_is_separate_from_training_examples(shared_data):
+@pytest.mark.parametrize("dev_name", [OWN_PROMPT_DEV, OWN_PROMPT_DEV2])
+def test_dev_sets_are_separate_from_training_examples(shared_data, dev_name):
     training = harmful_prompt_training_set(shared_data)
     assert not any("alpaca" in s for s in training.sources)
     seen = {_norm(t) for t in training.texts}
-    train_words = [_words(t) for t in own_examples(OWN_PROMPT_EXAMPLES) + own_examples(OWN_PROMPT_EXAMPLES_MORE)
-                   for t in [t["text"]]]
-    for row in own_examples(OWN_PROMPT_DEV):
+    train_words = [_words(t) for t, s in zip(training.texts, training.sources) if s == "own"]
+    for row in own_examples(dev_name):
         assert _norm(row["text"]) not in seen
         w = _words(row["text"])
         assert max(len(w & x) / len(w | x) for x in train_words) < 0.8, row["text"]

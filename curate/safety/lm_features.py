@@ -1,0 +1,77 @@
+"""Prompt features from a small chat model's hidden states, for the harmful-prompt probe.
+
+A request is put in the model's chat template as one user turn, ready for the assistant's answer; the
+features are the hidden states of chosen middle layers at the last position (where an aligned model
+decides whether to comply) and averaged over all positions. A sentence embedder mostly encodes topic
+("kill", "weapon"); an instruction-tuned model's middle layers also encode whether the request asks to
+do harm, which is what tells "kill a process" from "kill my neighbour". Default model: the embedded
+SmolLM2-135M-Instruct (`alignsmith models`), run in float32 so features are the same everywhere.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Sequence
+
+from ..models import EMBEDDED_MODEL, resolve_model
+
+DEFAULT_LAYERS = (16, 19, 22)
+DEFAULT_POOLS = ("last", "mean")
+MAX_TOKENS = 160  # chat-templated prompt; longer requests keep their opening (and lose the template's tail)
+
+
+@functools.lru_cache(maxsize=2)
+def _load(model_path: str, n_layers: int):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    tokenizer.padding_side = "left"  # the last position is then the template's end for every row
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModel.from_pretrained(model_path, dtype=torch.float32)
+    if n_layers < len(model.layers):  # later layers are never read: skip their cost
+        model.layers = model.layers[:n_layers]
+    model.eval()
+    model.requires_grad_(False)
+    return tokenizer, model
+
+
+def _templated(tokenizer, text: str) -> str:
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
+                                             add_generation_prompt=True)
+    return text
+
+
+def lm_features(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, layers: Sequence[int] = DEFAULT_LAYERS,
+                pools: Sequence[str] = DEFAULT_POOLS, max_tokens: int = MAX_TOKENS, batch_size: int = 32):
+    """float32 array (len(texts), len(pools) * len(layers) * hidden): for each pool, each layer's states.
+
+    Layer i is the output of decoder block i (0 = token embeddings). Texts run shortest first so batches
+    pad little; rows come back in input order.
+    """
+    import numpy as np
+    import torch
+    unknown = set(pools) - {"last", "mean"}
+    if unknown:
+        raise ValueError(f"unknown pooling {sorted(unknown)}; use 'last' and/or 'mean'")
+    tokenizer, lm = _load(resolve_model(model), max(layers) + 1)  # +1: the last state returned is normed
+    if max(layers) >= len(lm.layers) or min(layers) < 0:
+        raise ValueError(f"layers {list(layers)} outside 0..{len(lm.layers)} for model {model!r}")
+    chats = [_templated(tokenizer, str(t)) for t in texts]
+    order = np.argsort([len(c) for c in chats], kind="stable")
+    width = len(pools) * len(layers) * lm.config.hidden_size
+    out = np.zeros((len(texts), width), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        idx = order[start:start + batch_size]
+        enc = tokenizer([chats[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
+                        max_length=max_tokens)
+        with torch.no_grad():
+            hidden = lm(**enc, output_hidden_states=True, use_cache=False).hidden_states
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        parts = []
+        for pool in pools:
+            for layer in layers:
+                h = hidden[layer]
+                parts.append(h[:, -1, :] if pool == "last" else (h * mask).sum(1) / mask.sum(1).clamp(min=1.0))
+        out[idx] = torch.cat(parts, dim=1).numpy()
+    return out
