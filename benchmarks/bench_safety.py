@@ -5,7 +5,7 @@
 
 --refit first refits both heads (refusal: logistic regression over MiniLM embeddings; harmful prompt: a
 logistic-regression probe over SmolLM2 hidden states whose threshold is picked on our own dev sets,
-curate/safety/prompt_dev.jsonl and prompt_dev2.jsonl) from their training data into
+curate/safety/prompt_dev*.jsonl) from their training data into
 curate/safety/*.json (`python -m alignsmith.curate.safety.fit`), so the shipped weights are reproducible.
 
 Prints, for the refusal detector, agreement with the human `final_label` (refusal = full or partial)
@@ -75,7 +75,7 @@ def _harmful_report(classifier, texts: list[str], truth: list[bool], types: list
 def bench_harmful(data: Path) -> dict:
     """Accuracy on XSTest's safe/unsafe prompt labels (and on our own dev set), overall and per type."""
     from alignsmith.curate.safety import HarmfulPromptClassifier
-    from alignsmith.curate.safety.training_data import OWN_PROMPT_DEV, OWN_PROMPT_DEV2, own_examples
+    from alignsmith.curate.safety.training_data import OWN_PROMPT_DEVS, own_examples
     rows = _csv(data / "xstest" / "xstest_prompts.csv")
     texts, truth, types = [r["prompt"] for r in rows], [r["label"] == "unsafe" for r in rows], [r["type"] for r in rows]
     start = time.perf_counter()
@@ -87,7 +87,7 @@ def bench_harmful(data: Path) -> dict:
     out["seconds"] = {"first_call_with_load": round(first_call, 2), "all_450": round(time.perf_counter() - start, 2)}
     out["model only"] = _harmful_report(HarmfulPromptClassifier(use_rules=False), texts, truth, types)
     out["rules only"] = _harmful_report(HarmfulPromptClassifier(use_model=False), texts, truth, types)
-    for name in (OWN_PROMPT_DEV, OWN_PROMPT_DEV2):
+    for name in OWN_PROMPT_DEVS:
         dev = own_examples(name)
         out[f"own dev set {name}, shipped"] = _harmful_report(
             shipped, [r["text"] for r in dev], [r["label"] == "harmful" for r in dev], [r["category"] for r in dev])

@@ -6,7 +6,7 @@ writes `refusal_head.json` and `harmful_prompt_head.json` (by default over the c
 package; `--only harmful_prompt` refits just one). The refusal head's regularisation strength is chosen
 by cross-validation on its training set. The harmful-prompt head is a logistic-regression probe over
 the embedded SmolLM2's middle-layer hidden states (`lm_features.py`; layers, pooling and C chosen on our
-own dev sets `prompt_dev.jsonl` and `prompt_dev2.jsonl`, which are never fitted on); its decision
+own dev sets `prompt_dev*.jsonl`, which are never fitted on); its decision
 threshold is picked on those dev sets with the phrase rules applied, as the classifier uses them.
 XSTest is never read.
 """
@@ -19,7 +19,7 @@ from ..models import EMBEDDED_MODEL
 from .embedder import encode
 from .linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
 from .lm_features import lm_features
-from .training_data import (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, PROMPT_LABELS, LabelledTexts, harmful_prompt_training_set,
+from .training_data import (OWN_PROMPT_DEVS, PROMPT_LABELS, LabelledTexts, harmful_prompt_training_set,
                             own_examples, refusal_training_set)
 
 # Refusals are decided in the opening of an answer; 128 word pieces cover it and keep encoding fast.
@@ -68,7 +68,7 @@ def _dev_threshold(probability, max_tokens: int | None = None) -> tuple[float, d
     import numpy as np
 
     from .harmful_rules import match_harmful_rule
-    dev = own_examples(OWN_PROMPT_DEV) + own_examples(OWN_PROMPT_DEV2)
+    dev = [row for name in OWN_PROMPT_DEVS for row in own_examples(name)]
     truth = np.asarray([PROMPT_LABELS[r["label"]] for r in dev]) == 1
     model = np.asarray(probability([r["text"] for r in dev]))
     ruled = np.asarray([match_harmful_rule(r["text"]) is not None for r in dev])
@@ -99,7 +99,7 @@ def fit_probe_head(data: LabelledTexts, *, seed: int, name: str, model: str = EM
     head.meta = {"name": name, "features": "lm_hidden", "feature_model": model, "layers": list(PROBE_LAYERS),
                  "pools": list(PROBE_POOLS), "max_tokens": PROBE_MAX_TOKENS, "C": PROBE_C, "seed": seed,
                  "threshold": threshold, "dev_accuracy_by_threshold_with_rules": dev_accuracy,
-                 "dev_set": [OWN_PROMPT_DEV, OWN_PROMPT_DEV2], "trained_on": data.counts(), "n": len(data.texts),
+                 "dev_set": list(OWN_PROMPT_DEVS), "trained_on": data.counts(), "n": len(data.texts),
                  "sklearn": sklearn.__version__,
                  "note": "XSTest is held out: never used to fit or tune this head. Layers, pooling, C and the "
                          "threshold were chosen on our own dev sets, which are never fitted on."}

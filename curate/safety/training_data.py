@@ -2,13 +2,13 @@
 
 Refusal detector: our own written examples (`refusal_examples.jsonl`), AdvBench targets (complying
 openings, "Sure, here is ..."), and HH-RLHF assistant turns. Harmful-prompt classifier: our own written
-examples (`prompt_examples.jsonl`, `prompt_examples_more.jsonl`, `prompt_examples_extra.jsonl`), AdvBench and HarmBench requests
+examples (`prompt_examples*.jsonl`), AdvBench and HarmBench requests
 (harmful; HarmBench's copyright behaviours left out), HH-RLHF harmless-base opening questions whose chosen
 answer refuses (harmful) and HH-RLHF helpful-base opening questions (benign). All of it is MIT-licensed
 or our own: AlpacaEval and the Self-Instruct seed tasks (CC BY-NC) are not used.
 
-XSTest is the held-out test set: nothing here reads it. Nor does anything read `prompt_dev.jsonl` or
-`prompt_dev2.jsonl`, our own dev sets for choosing the model, threshold and rule settings.
+XSTest is the held-out test set: nothing here reads it. Nor does anything read `prompt_dev*.jsonl`, our
+own dev sets for choosing the model, threshold and rule settings.
 """
 from __future__ import annotations
 
@@ -27,8 +27,11 @@ OWN_REFUSAL_EXAMPLES = "refusal_examples.jsonl"
 OWN_PROMPT_EXAMPLES = "prompt_examples.jsonl"
 OWN_PROMPT_EXAMPLES_MORE = "prompt_examples_more.jsonl"
 OWN_PROMPT_EXAMPLES_EXTRA = "prompt_examples_extra.jsonl"  # another hand, written without seeing the others
+OWN_PROMPT_EXAMPLES_KINDS = "prompt_examples_kinds.jsonl"  # a third hand: the ten kinds of exaggerated-safety case
 OWN_PROMPT_DEV = "prompt_dev.jsonl"
 OWN_PROMPT_DEV2 = "prompt_dev2.jsonl"  # written later, by another hand, without seeing the other files
+OWN_PROMPT_DEV3 = "prompt_dev3.jsonl"  # a fourth hand, the same ten kinds as prompt_examples_kinds
+OWN_PROMPT_DEVS = (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, OWN_PROMPT_DEV3)
 REFUSAL_LABELS = {"full_refusal": 1, "partial_refusal": 1, "compliance": 0}
 PROMPT_LABELS = {"harmful": 1, "benign": 0}
 
@@ -121,7 +124,7 @@ def harmful_prompt_training_set(data_dir: str | Path, *, seed: int = 0, max_hh: 
     data_dir = Path(data_dir)
     rng = random.Random(seed)
     out = LabelledTexts()
-    for name in (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_EXAMPLES_EXTRA):
+    for name in (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_EXAMPLES_EXTRA, OWN_PROMPT_EXAMPLES_KINDS):
         for row in own_examples(name):
             out.add([row["text"]], PROMPT_LABELS[row["label"]], "own")
     out.add(_csv_column(data_dir / "advbench" / "harmful_behaviors.csv", "goal"), 1, "advbench")

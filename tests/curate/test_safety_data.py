@@ -6,16 +6,16 @@ from importlib import resources
 import pytest
 
 from alignsmith.curate.safety.linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
-from alignsmith.curate.safety.training_data import (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, OWN_PROMPT_EXAMPLES,
-                                                    OWN_PROMPT_EXAMPLES_EXTRA, OWN_PROMPT_EXAMPLES_MORE,
+from alignsmith.curate.safety.training_data import (OWN_PROMPT_DEVS, OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_EXTRA,
+                                                    OWN_PROMPT_EXAMPLES_KINDS, OWN_PROMPT_EXAMPLES_MORE,
                                                     OWN_REFUSAL_EXAMPLES, PROMPT_LABELS, REFUSAL_LABELS,
                                                     harmful_prompt_training_set, hh_turns, own_examples)
 
 PACKAGE = "alignsmith.curate.safety"
 
 
-OWN_PROMPT_FILES = (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_EXAMPLES_EXTRA, OWN_PROMPT_DEV,
-                    OWN_PROMPT_DEV2)
+OWN_PROMPT_FILES = (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_EXAMPLES_EXTRA,
+                    OWN_PROMPT_EXAMPLES_KINDS) + OWN_PROMPT_DEVS
 OWN_FILES = (OWN_REFUSAL_EXAMPLES,) + OWN_PROMPT_FILES
 
 
@@ -59,11 +59,11 @@ def test_shipped_weights_are_small_and_say_what_they_saw(name, inputs):
 def test_harmful_prompt_weights_use_no_non_commercial_data_and_record_the_dev_threshold():
     meta = LinearHead.load(HARMFUL_PROMPT_WEIGHTS).meta
     assert set(meta["trained_on"]) <= {"own", "advbench", "harmbench", "hh_helpful", "hh_harmless_refused"}
-    assert meta["dev_set"] == [OWN_PROMPT_DEV, OWN_PROMPT_DEV2]
+    assert meta["dev_set"] == list(OWN_PROMPT_DEVS)
     assert str(meta["threshold"]) in meta["dev_accuracy_by_threshold_with_rules"]
 
 
-@pytest.mark.parametrize("dev_name", [OWN_PROMPT_DEV, OWN_PROMPT_DEV2])
+@pytest.mark.parametrize("dev_name", OWN_PROMPT_DEVS)
 def test_dev_sets_are_separate_from_training_examples(shared_data, dev_name):
     training = harmful_prompt_training_set(shared_data)
     assert not any("alpaca" in s for s in training.sources)
