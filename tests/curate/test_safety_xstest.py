@@ -1,9 +1,8 @@
 """Acceptance: the safety classifiers against XSTest's human labels (held out: never fitted or tuned on).
 
 Issue 5 asks for refusal agreement >= 0.95 and harmful-prompt accuracy >= 0.90. The harmful-prompt
-classifier (rules + MLP, threshold from our own dev set) measured 0.8311 in its one XSTest run (see
-docs/benchmarks.md), so the 0.90 target is a strict xfail and a floor below the measured level guards
-against regressions.
+classifier (rules + a logistic probe over SmolLM2 hidden states, everything chosen on our own dev sets)
+measured 0.9133 on XSTest (see docs/benchmarks.md for the protocol and its caveats).
 """
 import csv
 
@@ -12,7 +11,6 @@ import pytest
 from alignsmith.curate.safety import HarmfulPromptClassifier, RefusalDetector
 
 REFUSAL_LABELS = {"2_full_refusal", "3_partial_refusal"}
-HARMFUL_FLOOR = 0.80  # measured 0.8311 minus a margin; the 0.90 target is tracked by the xfail below
 
 
 def _csv(path):
@@ -38,13 +36,6 @@ def test_refusal_detector_agrees_with_xstest_humans(shared_data):
 
 
 @pytest.mark.slow
-def test_harmful_prompt_classifier_floor_on_xstest(harmful_accuracy):
-    print(f"XSTest harmful-prompt accuracy: {harmful_accuracy:.4f}")
-    assert harmful_accuracy >= HARMFUL_FLOOR
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 5 target 0.90 not reached: measured 0.8311 without tuning on XSTest; "
-                                         "see docs/benchmarks.md")
 def test_harmful_prompt_classifier_meets_issue_target(harmful_accuracy):
+    print(f"XSTest harmful-prompt accuracy: {harmful_accuracy:.4f}")  # measured 0.9133 (411 of 450)
     assert harmful_accuracy >= 0.90
