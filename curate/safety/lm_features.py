@@ -5,7 +5,8 @@ features are the hidden states of chosen middle layers at the last position (whe
 decides whether to comply) and averaged over all positions. A sentence embedder mostly encodes topic
 ("kill", "weapon"); an instruction-tuned model's middle layers also encode whether the request asks to
 do harm, which is what tells "kill a process" from "kill my neighbour". Default model: the embedded
-SmolLM2-135M-Instruct (`alignsmith models`), run in float32 so features are the same everywhere.
+SmolLM2-135M-Instruct (`alignsmith models`), run in float32 (on the GPU when there is one) so features
+agree everywhere to rounding.
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ def _load(model_path: str, n_layers: int):
     model = AutoModel.from_pretrained(model_path, dtype=torch.float32)
     if n_layers < len(model.layers):  # later layers are never read: skip their cost
         model.layers = model.layers[:n_layers]
+    if torch.cuda.is_available():  # float32 either way: CPU and GPU features agree to rounding
+        model.to("cuda")
     model.eval()
     model.requires_grad_(False)
     return tokenizer, model
@@ -64,7 +67,7 @@ def lm_features(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, layers: Se
     for start in range(0, len(texts), batch_size):
         idx = order[start:start + batch_size]
         enc = tokenizer([chats[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
-                        max_length=max_tokens)
+                        max_length=max_tokens).to(lm.device)
         with torch.no_grad():
             hidden = lm(**enc, output_hidden_states=True, use_cache=False).hidden_states
         mask = enc["attention_mask"].unsqueeze(-1).float()
@@ -73,5 +76,5 @@ def lm_features(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, layers: Se
             for layer in layers:
                 h = hidden[layer]
                 parts.append(h[:, -1, :] if pool == "last" else (h * mask).sum(1) / mask.sum(1).clamp(min=1.0))
-        out[idx] = torch.cat(parts, dim=1).numpy()
+        out[idx] = torch.cat(parts, dim=1).cpu().numpy()
     return out
