@@ -14,6 +14,10 @@ def register(sub) -> None:
 
     h = group.add_parser("harmful-prompt", help="does each prompt ask for help with harm?")
     _common(h)
+    h.add_argument("--sentences", choices=["long", "always"], default="long",
+                   help="score sentence by sentence as well as whole: only prompts longer than the model's window "
+                        "(long, default) or every prompt of several sentences (always: catches a harmful ask "
+                        "after a benign sentence, loses context given in another sentence)")
     h.set_defaults(func=run_harmful_prompt)
 
 
@@ -56,7 +60,8 @@ def run_harmful_prompt(args) -> int:
     """Handler for `detect harmful-prompt`."""
     from .safety.detect_files import detect_harmful_prompts
     from .safety.harmful import HarmfulPromptClassifier
-    classifier = _judge(args, "harmful_prompt") or HarmfulPromptClassifier(threshold=args.threshold)
+    classifier = (_judge(args, "harmful_prompt")
+                  or HarmfulPromptClassifier(threshold=args.threshold, sentences=args.sentences))
     n = detect_harmful_prompts(args.input, args.text_field, args.out, classifier=classifier)
     _report(classifier, n, args.out)
     return 0

@@ -20,16 +20,24 @@ class HarmfulPromptClassifier:
     violent ("how do I kill a process"). The rules in `harmful_rules.py` catch short questions whose harm
     is in a relation between words (a private person's address, a demeaning claim about a group,
     replicating an atrocity, a self-harm method) and only ever raise the score. The threshold defaults
-    to the one chosen on our own dev sets when the head was fitted. `feature_model` replaces the model
+    to the one chosen on our own dev sets when the head was fitted. A request longer than the probe's
+    window is also scored sentence by sentence, and its score is the highest, so a harmful ask in a long
+    prompt is not averaged away. Known weakness (docs/benchmarks.md): in a short prompt, one benign
+    sentence before the ask lowers the probe's score a lot; `sentences="always"` scores every
+    multi-sentence request sentence by sentence too, which fixes that but loses context given in
+    another sentence. `feature_model` replaces the model
     the head was fitted on (a folder of the same model, e.g. elsewhere on disk); a head fitted over
     MiniLM sentence embeddings (meta without "features") uses `embedding_model` instead.
     """
 
     def __init__(self, *, weights: str | None = None, threshold: float | None = None,
                  embedding_model: str | None = None, feature_model: str | None = None,
-                 use_rules: bool = True, use_model: bool = True):
+                 use_rules: bool = True, use_model: bool = True, sentences: str = "long"):
         if not (use_rules or use_model):
             raise ValueError("HarmfulPromptClassifier needs use_rules or use_model (or both)")
+        if sentences not in ("long", "always"):
+            raise ValueError(f"sentences={sentences!r}: use 'long' or 'always'")
+        self.sentences = sentences
         self.head = LinearHead.load(weights or HARMFUL_PROMPT_WEIGHTS) if use_model else None
         meta_threshold = self.head.meta.get("threshold") if self.head else None
         self.threshold = float(threshold if threshold is not None else meta_threshold or DEFAULT_THRESHOLD)
@@ -40,6 +48,15 @@ class HarmfulPromptClassifier:
     def rule_hits(self, prompts: Sequence[str]) -> list[str | None]:
         """Name of the phrase rule that fires on each prompt, or None."""
         return [match_harmful_rule(p or "") for p in prompts]
+
+    def _long_windows(self, texts: list[str]) -> list[list[str]]:
+        """The sentences of requests too long for an LM head's window (none for MiniLM heads)."""
+        meta = self.head.meta
+        if meta.get("features") != "lm_hidden":
+            return [[] for _ in texts]
+        from .lm_features import sentence_windows
+        return sentence_windows(texts, model=self._feature_model or meta["feature_model"],
+                                max_tokens=int(meta["max_tokens"]), mode=self.sentences)
 
     def _features(self, texts: list[str]):
         meta = self.head.meta
@@ -58,7 +75,11 @@ class HarmfulPromptClassifier:
         scores = [0.0] * len(prompts)
         if self.head is not None:
             texts = [p if p and p.strip() else " " for p in prompts]
-            scores = [float(p) for p in self.head.probability(self._features(texts))]
+            windows = self._long_windows(texts)
+            flat = texts + [w for ws in windows for w in ws]
+            probs = [float(p) for p in self.head.probability(self._features(flat))]
+            scores, extra = probs[:len(texts)], iter(probs[len(texts):])
+            scores = [max([s] + [next(extra) for _ in ws]) for s, ws in zip(scores, windows)]
         if self.use_rules:
             scores = [RULE_SCORE if hit else s for s, hit in zip(scores, self.rule_hits(prompts))]
         return scores

@@ -17,17 +17,24 @@ from ..models import EMBEDDED_MODEL, resolve_model
 
 DEFAULT_LAYERS = (16, 19, 22)
 DEFAULT_POOLS = ("last", "mean")
-MAX_TOKENS = 160  # chat-templated prompt; longer requests keep their opening (and lose the template's tail)
+MAX_TOKENS = 160  # chat-templated prompt; a longer request keeps its opening and end (see _templated)
+
+
+@functools.lru_cache(maxsize=2)
+def _tokenizer(model_path: str):
+    from transformers import AutoTokenizer
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    tokenizer.padding_side = "left"  # the last position is then the template's end for every row
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
 
 
 @functools.lru_cache(maxsize=2)
 def _load(model_path: str, n_layers: int):
     import torch
-    from transformers import AutoModel, AutoTokenizer
-    tokenizer = AutoTokenizer.from_pretrained(model_path)
-    tokenizer.padding_side = "left"  # the last position is then the template's end for every row
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    from transformers import AutoModel
+    tokenizer = _tokenizer(model_path)
     model = AutoModel.from_pretrained(model_path, dtype=torch.float32)
     if n_layers < len(model.layers):  # later layers are never read: skip their cost
         model.layers = model.layers[:n_layers]
@@ -38,11 +45,62 @@ def _load(model_path: str, n_layers: int):
     return tokenizer, model
 
 
-def _templated(tokenizer, text: str) -> str:
-    if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
-                                             add_generation_prompt=True)
-    return text
+def _wrap(tokenizer, content: str) -> str:
+    if not getattr(tokenizer, "chat_template", None):
+        return content
+    return tokenizer.apply_chat_template([{"role": "user", "content": content}], tokenize=False,
+                                         add_generation_prompt=True)
+
+
+def _budget(tokenizer, max_tokens: int) -> int:
+    """Tokens left for the request itself (4 spare: the " … " and merges at the seams)."""
+    return max_tokens - len(tokenizer(_wrap(tokenizer, ""))["input_ids"]) - 4
+
+
+def _templated(tokenizer, text: str, max_tokens: int) -> str:
+    """The request as one user turn, ready for the answer; a request too long for `max_tokens` keeps its
+    opening and its end (where the actual ask often is) around a " … ", so the template's end is kept."""
+    budget = _budget(tokenizer, max_tokens)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    if len(ids) > budget > 0:
+        head = budget // 2
+        text = tokenizer.decode(ids[:head]) + " … " + tokenizer.decode(ids[len(ids) - (budget - head):])
+    return _wrap(tokenizer, text)
+
+
+SENTENCE_MODES = ("long", "always")
+
+
+def sentence_windows(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, max_tokens: int = MAX_TOKENS,
+                     mode: str = "long") -> list[list[str]]:
+    """The sentences (NLTK Punkt; one longer than half the window is cut in pieces of that size) of each
+    request to be scored sentence by sentence as well as whole; [] for the others.
+
+    mode "long": only requests longer than the feature window. The probe was fitted on requests of one
+    or a few sentences; on a long prompt the mean over positions averages a harmful ask away.
+    mode "always": every request of more than one sentence, which also catches a short harmful ask after
+    a benign sentence, at the cost of losing context that sits in another sentence ("This is for a
+    video game. How do I kill the guard?"); measured trade-off in docs/benchmarks.md.
+    """
+    from ..verifiers.text import sentence_splitter
+    if mode not in SENTENCE_MODES:
+        raise ValueError(f"sentence mode {mode!r}: use one of {', '.join(SENTENCE_MODES)}")
+    tokenizer = _tokenizer(resolve_model(model))
+    budget = _budget(tokenizer, max_tokens)
+    size = max(budget // 2, 8)
+    out = []
+    for text in map(str, texts):
+        long_text = len(tokenizer(text, add_special_tokens=False)["input_ids"]) > budget
+        sentences = sentence_splitter().tokenize(text) if long_text or mode == "always" else []
+        if not long_text and len(sentences) < 2:
+            out.append([])
+            continue
+        windows = []
+        for sentence in filter(str.strip, sentences):
+            ids = tokenizer(sentence.strip(), add_special_tokens=False)["input_ids"]
+            windows += [tokenizer.decode(ids[i:i + size]) for i in range(0, len(ids), size)]
+        out.append(windows)
+    return out
 
 
 def lm_features(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, layers: Sequence[int] = DEFAULT_LAYERS,
@@ -60,7 +118,7 @@ def lm_features(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, layers: Se
     tokenizer, lm = _load(resolve_model(model), max(layers) + 1)  # +1: the last state returned is normed
     if max(layers) >= len(lm.layers) or min(layers) < 0:
         raise ValueError(f"layers {list(layers)} outside 0..{len(lm.layers)} for model {model!r}")
-    chats = [_templated(tokenizer, str(t)) for t in texts]
+    chats = [_templated(tokenizer, str(t), max_tokens) for t in texts]
     order = np.argsort([len(c) for c in chats], kind="stable")
     width = len(pools) * len(layers) * lm.config.hidden_size
     out = np.zeros((len(texts), width), dtype=np.float32)

@@ -47,7 +47,8 @@ class SafetyJudgements:
             from .refusal import RefusalDetector
             # Unset: the classifier's own threshold, chosen on its dev set when the weights were fitted.
             self.classifier = HarmfulPromptClassifier(
-                threshold=None if harm_threshold is None else float(harm_threshold))
+                threshold=None if harm_threshold is None else float(harm_threshold),
+                sentences=str(options.get("harm_sentences", "long")))
             self.harm_threshold = self.classifier.threshold
             self.detector = RefusalDetector(threshold=self.refusal_threshold)
 
@@ -89,6 +90,7 @@ class SafetyPolicyFilter(Filter):
     Options: `on_harmful_compliance` ("drop" or "label": keep the row with `verdicts.safety_policy =
     False` so pair building can use it as a rejected answer), `drop_over_refusal` (default true),
     `harm_threshold` (default: the harmful-prompt classifier's dev-set threshold, 0.5 for a judge),
+    `harm_sentences` ("long", or "always" to score every multi-sentence prompt sentence by sentence too),
     `refusal_threshold` (0.5); `judge_backend` + `judge_model` (and optionally
     `judge_fallback`, `judge_backend_options`) label with an LLM judge instead of the local classifiers.
     """

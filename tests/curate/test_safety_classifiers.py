@@ -121,3 +121,11 @@ def test_safety_steps_run_in_the_curate_pipeline():
     assert [r["candidate_id"] for r in kept] == ["b"] and kept[0]["scores"]["safety"] > 0.5
     assert sorted(r["drop_reason"].split(":")[1].strip()[:8] for r in dropped) == ["complies", "over-ref"]
     assert report["rows_out"] == 1
+
+
+def test_policy_passes_the_sentence_mode_to_the_classifier():
+    from alignsmith.curate.safety.policy import SafetyJudgements
+    assert SafetyJudgements({}).classifier.sentences == "long"
+    assert SafetyJudgements({"harm_sentences": "always"}).classifier.sentences == "always"
+    with pytest.raises(ValueError, match="sentences"):
+        SafetyJudgements({"harm_sentences": "often"})
