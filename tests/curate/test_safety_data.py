@@ -49,7 +49,7 @@ def test_shipped_weights_are_small_and_say_what_they_saw(name, inputs):
     raw = resources.files(PACKAGE).joinpath(name).read_bytes()
     assert len(raw) < 300_000
     head = LinearHead.load(name)
-    assert head.hidden_coef is None and len(head.coef) == inputs
+    assert len(head.coef) == inputs
     if name == HARMFUL_PROMPT_WEIGHTS:  # SmolLM2 (hidden size 576): last + mean position at 3 layers
         assert (head.meta["features"], len(head.meta["pools"]), len(head.meta["layers"])) == ("lm_hidden", 2, 3)
     sources = set(head.meta["trained_on"])
@@ -86,6 +86,8 @@ def test_head_round_trips_and_names_missing_weights(tmp_path):
     assert again.probability([[2.0, 0.0], [0.0, 2.0]]).round(3).tolist() == [0.881, 0.119]
     with pytest.raises(FileNotFoundError, match="refit"):
         LinearHead.load("no_such_head.json")
+    with pytest.raises(ValueError, match="hidden layer"):
+        LinearHead.from_json({"coef": [1.0], "intercept": 0.0, "hidden_coef": [[1.0]], "hidden_intercept": [0.0]})
 
 
 def test_hh_turns_split_dialogues():
