@@ -60,10 +60,10 @@ def fit_head(data: LabelledTexts, *, max_tokens: int, seed: int, name: str) -> L
     return LinearHead(coef=fitted.coef_[0].tolist(), intercept=float(fitted.intercept_[0]), meta=meta)
 
 
-def _dev_threshold(probability, max_tokens: int | None = None) -> tuple[float, dict[str, float]]:
+def _dev_threshold(probability) -> tuple[float, dict[str, float]]:
     """Pick the threshold with the best accuracy on our own dev sets, rules applied (ties: nearest 0.5).
 
-    `probability(texts)` gives the model's scores; both dev sets count, pooled (never fitted on).
+    `probability(texts)` gives the model's scores; all dev sets count, pooled (never fitted on).
     """
     import numpy as np
 

@@ -7,6 +7,7 @@ from typing import Sequence
 from .embedder import encode
 from .harmful_rules import match_harmful_rule
 from .linear_head import HARMFUL_PROMPT_WEIGHTS, LinearHead
+from .lm_features import SENTENCE_MODES
 
 DEFAULT_THRESHOLD = 0.5  # used only when the weights file records no dev-set threshold
 RULE_SCORE = 1.0
@@ -25,9 +26,9 @@ class HarmfulPromptClassifier:
     prompt is not averaged away. Known weakness (docs/benchmarks.md): in a short prompt, one benign
     sentence before the ask lowers the probe's score a lot; `sentences="always"` scores every
     multi-sentence request sentence by sentence too, which fixes that but loses context given in
-    another sentence. `feature_model` replaces the model
-    the head was fitted on (a folder of the same model, e.g. elsewhere on disk); a head fitted over
-    MiniLM sentence embeddings (meta without "features") uses `embedding_model` instead.
+    another sentence. `feature_model` replaces the model the head was fitted on (a folder of the same
+    model, e.g. elsewhere on disk); a head fitted over MiniLM sentence embeddings (meta without
+    "features") uses `embedding_model` instead.
     """
 
     def __init__(self, *, weights: str | None = None, threshold: float | None = None,
@@ -35,8 +36,8 @@ class HarmfulPromptClassifier:
                  use_rules: bool = True, use_model: bool = True, sentences: str = "long"):
         if not (use_rules or use_model):
             raise ValueError("HarmfulPromptClassifier needs use_rules or use_model (or both)")
-        if sentences not in ("long", "always"):
-            raise ValueError(f"sentences={sentences!r}: use 'long' or 'always'")
+        if sentences not in SENTENCE_MODES:
+            raise ValueError(f"sentences={sentences!r}: use one of {', '.join(SENTENCE_MODES)}")
         self.sentences = sentences
         self.head = LinearHead.load(weights or HARMFUL_PROMPT_WEIGHTS) if use_model else None
         meta_threshold = self.head.meta.get("threshold") if self.head else None
@@ -49,8 +50,9 @@ class HarmfulPromptClassifier:
         """Name of the phrase rule that fires on each prompt, or None."""
         return [match_harmful_rule(p or "") for p in prompts]
 
-    def _long_windows(self, texts: list[str]) -> list[list[str]]:
-        """The sentences of requests too long for an LM head's window (none for MiniLM heads)."""
+    def _sentence_windows(self, texts: list[str]) -> list[list[str]]:
+        """Sentences to score on their own as well, per request (`lm_features.sentence_windows`; none for
+        MiniLM heads)."""
         meta = self.head.meta
         if meta.get("features") != "lm_hidden":
             return [[] for _ in texts]
@@ -75,7 +77,7 @@ class HarmfulPromptClassifier:
         scores = [0.0] * len(prompts)
         if self.head is not None:
             texts = [p if p and p.strip() else " " for p in prompts]
-            windows = self._long_windows(texts)
+            windows = self._sentence_windows(texts)
             flat = texts + [w for ws in windows for w in ws]
             probs = [float(p) for p in self.head.probability(self._features(flat))]
             scores, extra = probs[:len(texts)], iter(probs[len(texts):])

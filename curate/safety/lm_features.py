@@ -57,10 +57,10 @@ def _budget(tokenizer, max_tokens: int) -> int:
     return max_tokens - len(tokenizer(_wrap(tokenizer, ""))["input_ids"]) - 4
 
 
-def _templated(tokenizer, text: str, max_tokens: int) -> str:
-    """The request as one user turn, ready for the answer; a request too long for `max_tokens` keeps its
-    opening and its end (where the actual ask often is) around a " … ", so the template's end is kept."""
-    budget = _budget(tokenizer, max_tokens)
+def _templated(tokenizer, text: str, budget: int) -> str:
+    """The request as one user turn, ready for the answer; a request over `budget` tokens (see `_budget`)
+    keeps its opening and its end (where the actual ask often is) around a " … ", so the template's end
+    is kept."""
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
     if len(ids) > budget > 0:
         head = budget // 2
@@ -118,7 +118,8 @@ def lm_features(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, layers: Se
     tokenizer, lm = _load(resolve_model(model), max(layers) + 1)  # +1: the last state returned is normed
     if max(layers) >= len(lm.layers) or min(layers) < 0:
         raise ValueError(f"layers {list(layers)} outside 0..{len(lm.layers)} for model {model!r}")
-    chats = [_templated(tokenizer, str(t), max_tokens) for t in texts]
+    budget = _budget(tokenizer, max_tokens)
+    chats = [_templated(tokenizer, str(t), budget) for t in texts]
     order = np.argsort([len(c) for c in chats], kind="stable")
     width = len(pools) * len(layers) * lm.config.hidden_size
     out = np.zeros((len(texts), width), dtype=np.float32)
