@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .cli_review import register_review_actions
+
 
 def register(sub) -> None:
     p = sub.add_parser("pairs", help="build DPO pairs, SFT rows and PPO prompts from curated candidates",
@@ -21,6 +23,8 @@ def register(sub) -> None:
     p.add_argument("--print-config", action="store_true",
                    help="print the resolved config as YAML (a starting pairs.yaml) and exit")
     p.set_defaults(func=run)
+    # Human review of a finished run: `pairs apply-review`, `pairs sample-audit` (curate/cli_review.py).
+    register_review_actions(p)
 
 
 def resolve_input(path: str) -> Path:
