@@ -79,8 +79,10 @@ def run_curate(args) -> int:
     from .pipeline import curate_run, format_funnel, load_config, load_input
     if not args.input:
         raise InputError("curate needs --input (or a sub-command: dedup, decontam)")
+    from .quarantine import require_field
     config = load_config(args.config)
     rows, bad = load_input(args.input)
+    require_field(rows, args.text_field, str(args.input))
     run = curate_run(rows, (), config, input_path=str(args.input), out=args.out, executor=args.executor,
                      quarantined_rows=bad, text_field=args.text_field)
     report = json.loads(run.file("report.json").read_text())
@@ -112,7 +114,9 @@ def run_dedup(args) -> int:
     from .datafiles import read_rows
     from .dedup import DedupConfig, MinHashConfig, dedup_rows
     from .quarantine import read_rows_quarantined
+    from .quarantine import require_field
     rows, bad = read_rows_quarantined(args.input)
+    require_field(rows, args.text_field, args.input)
     reference = [r for path in args.against for r in read_rows(path)]
     cfg = DedupConfig(method=args.method, threshold=args.threshold, text_field=args.text_field,
                       id_field=args.id_field, keep=args.keep, score_field=args.score_field,
@@ -136,8 +140,9 @@ def run_dedup(args) -> int:
 def run_decontam(args) -> int:
     """Decontaminate one file into OUT/kept.jsonl and OUT/dropped.jsonl."""
     from .decontam import decontaminate
-    from .quarantine import quarantined, read_rows_quarantined, text_problem
+    from .quarantine import quarantined, read_rows_quarantined, require_field, text_problem
     rows, bad = read_rows_quarantined(args.input)
+    require_field(rows, args.text_field, args.input)
     extra = []
     for spec in args.extra:
         path, _, field = spec.partition(":")

@@ -43,26 +43,17 @@ def resolve_input(path: str) -> Path:
 
 
 def load_config(path: str | None, overrides: list[str]) -> dict:
-    """The config mapping from YAML (a `pairs:` section or the whole file) plus KEY=VALUE overrides."""
-    import yaml
-
+    """The config mapping from YAML (a `pairs:` section or the whole file) plus KEY=VALUE overrides,
+    both read by the one config loader (`curate.config`): `1e-3` is a number, `yes` stays text."""
+    from .config import apply_set, read_yaml_file
     from .errors import InputError
     data: dict = {}
     if path:
-        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        loaded = read_yaml_file(path) or {}
         if not isinstance(loaded, dict):
             raise InputError("expected a mapping of config fields", path=path)
         data = loaded.get("pairs", loaded) if isinstance(loaded.get("pairs"), dict) else loaded
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"--set {item!r}: expected KEY=VALUE")
-        node = data
-        *parents, leaf = key.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(raw)
-    return data
+    return apply_set(data, overrides)
 
 
 def run(args) -> int:

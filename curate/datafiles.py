@@ -21,23 +21,53 @@ def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, Row]]:
     if suffix in (".jsonl", ".jsonl.gz", ".ndjson"):
         yield from _iter_jsonl(path)
     elif suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict):
-            data = data.get("rows") or data.get("data") or [data]
-        for i, row in enumerate(data, 1):
-            if not isinstance(row, dict):
-                raise InputError(f"item is {type(row).__name__}, expected an object", path=str(path), line=i)
-            yield i, row
+        yield from _iter_json(path)
     elif suffix == ".csv":
-        import pandas as pd
-        frame = pd.read_csv(path, keep_default_na=False)
-        for i, row in enumerate(frame.to_dict("records"), 2):  # line 1 is the header
-            yield i, row
+        yield from _iter_csv(path)
     elif suffix == ".parquet" or path.is_dir():
         for i, row in enumerate(read_parquet(path), 1):
             yield i, row
     else:
         raise InputError("unknown file type (use .jsonl, .json, .csv or .parquet)", path=str(path))
+
+
+def _iter_json(path: Path) -> Iterator[tuple[int, Row]]:
+    """Rows of a .json file: a list of objects, or an object holding `rows`/`data` (or one row)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")  # utf-8-sig: a byte-order mark is accepted
+    except UnicodeDecodeError as e:
+        raise InputError(f"invalid UTF-8 ({e.reason} at byte {e.start})", path=str(path)) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"malformed JSON: {e.msg} (column {e.colno})", path=str(path), line=e.lineno) from None
+    if isinstance(data, dict):
+        data = data.get("rows") or data.get("data") or [data]
+    if not isinstance(data, list):
+        raise InputError(f"top level is a JSON {type(data).__name__}, expected a list of objects", path=str(path))
+    for i, row in enumerate(data, 1):
+        if not isinstance(row, dict):
+            raise InputError(f"item is {type(row).__name__}, expected an object", path=str(path), line=i)
+        yield i, row
+
+
+def _iter_csv(path: Path) -> Iterator[tuple[int, Row]]:
+    """Rows of a CSV file with a header line; row numbers are file lines (the header is line 1)."""
+    import re
+
+    import pandas as pd
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"invalid UTF-8 ({e.reason} at byte {e.start})", path=str(path)) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("empty CSV file (expected a header line)", path=str(path)) from None
+    except pd.errors.ParserError as e:
+        found = re.search(r"line (\d+)", str(e))
+        raise InputError(f"malformed CSV: {str(e).strip().splitlines()[-1]}", path=str(path),
+                         line=int(found.group(1)) if found else None) from None
+    for i, row in enumerate(frame.to_dict("records"), 2):  # line 1 is the header
+        yield i, row
 
 
 def _iter_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
@@ -47,6 +77,8 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
         for lineno, raw in enumerate(f, 1):
             try:
                 text = raw.decode("utf-8")
+                if lineno == 1:
+                    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark (Windows editors)
             except UnicodeDecodeError as e:
                 raise InputError(f"invalid UTF-8 ({e.reason} at byte {e.start})", path=str(path), line=lineno)
             if not text.strip():

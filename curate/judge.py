@@ -11,7 +11,7 @@ import json
 import math
 from collections import defaultdict
 from itertools import combinations
-from typing import Any
+from typing import Any, ClassVar
 
 from .backends import GenParams, get_backend
 from .judge_cache import JudgeCache, judgement_key
@@ -116,6 +116,9 @@ class JudgeScorer(Scorer):
     """
 
     name = "judge"
+    # Passed on to LLMJudge; checked by name and type before any work (config.check_call_options).
+    OPTIONS: ClassVar[dict] = {"model": str, "backend": str, "backend_options": dict | None, "max_tokens": int,
+                               "cache": Any, "few_shot": bool, "backend_instance": Any}
 
     def __init__(self, mode: str = "pairwise", judge: LLMJudge | None = None, **options: Any):
         super().__init__(**options)

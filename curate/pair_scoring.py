@@ -6,6 +6,7 @@ import importlib.util
 import math
 from typing import Any
 
+from .config import check_call_options
 from .scoring import SCORERS, Scorer, apply_scorers
 
 # Modules that register the built-in scorers, imported on first use so heavy ones (torch) load lazily.
@@ -26,7 +27,8 @@ def make_scorer(name: str, options: dict | None = None) -> Scorer:
             if name in SCORERS:
                 break
     options = {k: v for k, v in (options or {}).items() if k != "weight"}
-    return SCORERS.get(name)(**options)
+    cls = SCORERS.get(name)
+    return cls(**check_call_options(cls, options, f"scorer {name!r} option"))
 
 
 def _module_exists(dotted: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .errors import InputError
@@ -42,12 +42,8 @@ class PairsConfig:
     @classmethod
     def from_dict(cls, data: dict | None) -> "PairsConfig":
         """Build from a YAML mapping; unknown keys are an error that lists the known ones."""
-        data = dict(data or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown pairs config keys {unknown}; known: {sorted(known)}")
-        config = cls(**data)
+        from .config import check_fields
+        config = cls(**check_fields(cls, dict(data or {}), "pairs config"))
         config.validate()
         return config
 

@@ -15,10 +15,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
-import yaml
-
+from .config import check_call_options
 from .filtering import FILTERS, Filter, apply_one_filter
-from .quarantine import MAX_TEXT_CHARS, quarantined, text_problem
+from .quarantine import MAX_TEXT_CHARS, quarantined, require_field, text_problem
 from .scoring import SCORERS, Scorer, apply_scorers
 
 DEFAULT_CONFIG = "curate_default.yaml"
@@ -46,11 +45,15 @@ def default_config_path() -> str:
 
 def load_config(path: str | None = None) -> dict:
     """Read a curate YAML (a list of steps, or a mapping with `steps:`); None → the packaged default."""
+    from .config import check_known, read_yaml_file
+    from .errors import InputError
     path = path or default_config_path()
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    config = {"steps": data} if isinstance(data, list) else dict(data or {})
+    data = read_yaml_file(path)
+    config = {"steps": data} if isinstance(data, list) else dict(data or {}) if isinstance(data, dict) else {}
+    check_known(config, ["steps"], "curate config", path=str(path))
     if not isinstance(config.get("steps"), list):
-        raise ValueError(f"{path}: expected a list of steps (or `steps:` holding one), got {type(data).__name__}")
+        raise InputError(f"expected a list of steps (or `steps:` holding one), got {type(data).__name__}",
+                         path=str(path))
     config["steps"] = [normalise_step(s, path, i) for i, s in enumerate(config["steps"], 1)]
     return config
 
@@ -77,7 +80,8 @@ def build_step(spec: dict) -> tuple[str, str, Filter | Scorer]:
     name = spec[kind]
     options = {k: v for k, v in spec.items() if k != kind}
     registry = FILTERS if kind == "filter" else SCORERS
-    return kind, name, registry.get(name)(**options)
+    cls = registry.get(name)
+    return kind, name, cls(**check_call_options(cls, options, f"{kind} {name!r} option"))
 
 
 def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict | None = None, *,
@@ -90,6 +94,7 @@ def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict 
     """
     config = filter_specs if isinstance(filter_specs, dict) else \
         {"steps": list(filter_specs)} if filter_specs is not None else load_config()
+    require_field(list(rows), text_field)
     specs = [normalise_step(s) for s in config["steps"]]
     steps = [build_step(s) for s in specs]
     started = time.perf_counter()

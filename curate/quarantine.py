@@ -42,6 +42,18 @@ def text_problem(row: dict, field: str, max_chars: int = MAX_TEXT_CHARS) -> str 
     return None
 
 
+def require_field(rows: list[dict], field: str, source: str | None = None, flag: str = "--text-field") -> None:
+    """Refuse a text field that no row has (a misspelt `--text-field` would otherwise drop every row as
+    "missing"), naming the nearest field the rows do have. Called before any work starts."""
+    if not rows or any(field in r for r in rows):
+        return
+    import difflib
+    seen = sorted({k for r in rows[:1000] for k in r if not str(k).startswith("_")})
+    hint = difflib.get_close_matches(field, seen, n=1, cutoff=0.5)
+    raise InputError(f"no row has the field {field!r} ({flag})" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                     + f" Fields in the rows: {', '.join(seen)}", path=source, field=field)
+
+
 def quarantined(row: dict, reason: str) -> dict:
     """The dropped form of a bad row."""
     return {**row, "drop_reason": f"input: {reason}"}
@@ -72,7 +84,7 @@ def read_rows_quarantined(path: str | os.PathLike) -> tuple[list[dict], list[dic
 
 def _parse_line(raw: bytes) -> tuple[dict | None, str | None]:
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix("\ufeff")  # a UTF-8 byte-order mark (Windows editors)
     except UnicodeDecodeError as e:
         return None, f"invalid UTF-8 ({e.reason} at byte {e.start})"
     if not text.strip():

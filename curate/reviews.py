@@ -39,9 +39,9 @@ def reviews_path(run_path: str | os.PathLike) -> Path:
 
 
 def run_fingerprint(run_path: str | os.PathLike) -> str:
-    """A finished run's identity: hash of its config hash, DONE stamp and the sha256 of its rows file
-    (dpo.parquet or kept.parquet), so two runs made in the same second still differ. InputError if
-    the run is unfinished."""
+    """A finished run's identity: hash of its folder name, config hash, DONE stamp and the sha256 of its
+    rows file (dpo.parquet or kept.parquet), so two runs made in the same second still differ (moving
+    the runs folder keeps it; renaming the run folder does not). InputError if the run is unfinished."""
     run_path = Path(run_path)
     done = run_path / "DONE"
     if not done.exists():
@@ -51,7 +51,7 @@ def run_fingerprint(run_path: str | os.PathLike) -> str:
     config_hash = (config or {}).get("config_hash") if isinstance(config, dict) else None
     rows = next((run_path / n for n in ROW_FILES if (run_path / n).exists()), None)
     digest = _file_sha256(str(rows), *_stamp(rows)) if rows else None
-    return "run-" + stable_hash([config_hash, done.read_text(encoding="utf-8").strip(), digest], length=12)
+    return "run-" + stable_hash([run_path.resolve().name, config_hash, done.read_text(encoding="utf-8").strip(), digest], length=12)
 
 
 def _stamp(path: Path) -> tuple[int, int]:

@@ -9,36 +9,16 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from alignsmith.curate.config import check_fields, parse_value, read_yaml_file
 from alignsmith.curate.errors import InputError
 
 METHODS = ("sft", "rm", "dpo", "ppo", "grpo")
 
 
-class _YamlLoader(yaml.SafeLoader):
-    """YAML 1.1 with two fixes for training configs: `1e-5` (no dot) is a float, not a string; and only
-    true/false are booleans, because TRL values such as `save_strategy: no` must stay strings."""
-
-
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-_YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d+)[eE][-+]?\d+$"), list("-+0123456789."))
-
-
-def load_yaml(text: str):
-    """Parse YAML text with numbers like 1e-5 read as floats."""
-    return yaml.load(text, Loader=_YamlLoader)
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 
@@ -97,7 +77,7 @@ def load_preset(name: str) -> dict:
         hint = difflib.get_close_matches(name, known, n=1)
         raise InputError(f"unknown preset {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
                          + f"; presets: {', '.join(known)}")
-    return load_yaml(path.read_text(encoding="utf-8")) or {}
+    return read_yaml_file(path) or {}
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -134,7 +114,7 @@ def parse_overrides(tokens: list[str]) -> dict:
             ["trl", key[4:].replace("-", "_")]
         for p in parts[:-1]:
             node = node.setdefault(p, {})
-        node[parts[-1]] = load_yaml(value)
+        node[parts[-1]] = parse_value(value)
         i += 1
     return out
 
@@ -154,12 +134,9 @@ def build_config(method: str, *, config_file: str | None = None, preset: str | N
         raise InputError(f"unknown training method {method!r}; choose one of {', '.join(METHODS)}")
     file_data: dict = {}
     if config_file:
-        path = Path(config_file)
-        if not path.exists():
-            raise InputError("config file does not exist", path=str(path))
-        file_data = load_yaml(path.read_text(encoding="utf-8")) or {}
+        file_data = read_yaml_file(config_file) or {}
         if not isinstance(file_data, dict):
-            raise InputError("a training config must be a YAML mapping", path=str(path))
+            raise InputError("a training config must be a YAML mapping", path=str(config_file))
     preset = preset or file_data.pop("preset", None) or (overrides or {}).get("preset")
     data = _method_layer(load_preset(preset), method) if preset else {}
     data = _merge(data, _method_layer(file_data, method))
@@ -180,10 +157,10 @@ def config_from_dict(method: str, data: dict) -> TrainConfig:
         if name == "lora" and isinstance(section, bool):
             section = {"enabled": section}
         _check_keys(section, {f.name for f in dataclasses.fields(cls)}, name)
-        data[name] = cls(**section)
+        data[name] = cls(**check_fields(cls, section, name))
     if isinstance(data.get("rewards"), str):
         data["rewards"] = [data["rewards"]]
-    config = TrainConfig(method=method, **data)
+    config = TrainConfig(method=method, **check_fields(TrainConfig, data, "training"))
     check_trl_args(method, config.trl)
     return config
 

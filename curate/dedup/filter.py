@@ -1,7 +1,7 @@
 """The `dedup` filter: dedup as one step of a curation pipeline (it needs all rows at once)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..datafiles import read_rows
 from ..filtering import FILTERS, Filter, Rejection
@@ -23,6 +23,9 @@ class Dedup(Filter):
     """
 
     name = "dedup"
+    # The MinHash settings, read from **options (see _MINHASH_KEYS).
+    OPTIONS: ClassVar[dict] = {"shingle": str, "ngram": int, "num_perm": int, "bands": int | None,
+                               "rows": int | None, "seed": int}
     whole_dataset = True  # duplicates are relative to other rows: the executor passes the full set
 
     def __init__(self, method: str = "minhash", field: str = "response", threshold: float | None = None,

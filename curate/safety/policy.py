@@ -6,7 +6,7 @@ and on benign prompts a refusal is dropped as over-refusal.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..filtering import FILTERS, Filter
 from ..records import as_messages, user_text
@@ -31,6 +31,12 @@ def _missing_field(row: dict) -> str | None:
     if not isinstance(row.get("response"), str):
         return f"'response' is {type(row.get('response')).__name__}, expected a string"
     return None
+
+
+# The options SafetyJudgements reads (checked by name and type before a curate/pairs run starts).
+JUDGEMENT_OPTIONS = {"harm_threshold": float | None, "refusal_threshold": float, "harm_sentences": str,
+                     "judge_backend": str | None, "judge_model": str | None, "judge_fallback": str,
+                     "judge_backend_options": dict | None, "seed": int}
 
 
 class SafetyJudgements:
@@ -96,6 +102,7 @@ class SafetyPolicyFilter(Filter):
     """
 
     name = "safety_policy"
+    OPTIONS: ClassVar[dict] = {**JUDGEMENT_OPTIONS, "on_harmful_compliance": str, "drop_over_refusal": bool}
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -147,6 +154,7 @@ class SafetyScorer(Scorer):
     """
 
     name = "safety"
+    OPTIONS: ClassVar[dict] = JUDGEMENT_OPTIONS
 
     def __init__(self, **options: Any):
         super().__init__(**options)

@@ -5,7 +5,7 @@ Both take candidate rows joined with their prompt row (`prompt`, `instruction_id
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from ..filtering import FILTERS, Filter
 from ..scoring import SCORERS, Scorer
@@ -28,6 +28,7 @@ class VerifierScorer(Scorer):
     """
 
     name = "verifiers"
+    OPTIONS: ClassVar[dict] = {"mode": str}  # read from **options; checked by config.check_call_options
 
     def __init__(self, **options: Any):
         super().__init__(**options)
@@ -52,6 +53,7 @@ class ConstraintFilter(Filter):
     """
 
     name = "constraints"
+    OPTIONS: ClassVar[dict] = {"mode": str, "require": list[str] | str | None}
 
     def __init__(self, **options: Any):
         super().__init__(**options)

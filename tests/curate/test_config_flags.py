@@ -32,5 +32,5 @@ def test_flags_override_yaml_and_lists_are_typed(tmp_path):
 def test_unknown_yaml_key_is_refused(tmp_path):
     y = tmp_path / "c.yaml"
     y.write_text("rat: 0.5\n")
-    with pytest.raises(InputError, match="unknown config field"):
+    with pytest.raises(InputError, match="unknown config key 'rat' .did you mean 'rate'"):
         load_config(_Cfg, str(y))
