@@ -42,10 +42,26 @@ def _prompt_from_row(row: dict, path: str, line: int, text_field: str | None) ->
                          path=path, line=line, field="kwargs")
     extra = {k: v for k, v in row.items()
              if k not in {field, "instruction_id_list", "kwargs", "category", "source", "prompt_id"}}
+    if field == "instruction" and isinstance(value, str):
+        value, joined = _join_alpaca_input(value, row, path, line)
+        if joined:
+            extra["input_joined"] = "newline"  # recorded: the prompt text is instruction + blank line + input
     out = make_prompt_row(value, instruction_id_list=ids, kwargs=kwargs,
                           category=str(row.get("category", "") or ""),
                           source=str(row.get("source", "") or os.path.basename(path)), **_plain(extra))
     return out
+
+
+def _join_alpaca_input(instruction: str, row: dict, path: str, line: int) -> tuple[str, bool]:
+    """An Alpaca row's `input` belongs to its instruction: join it (Alpaca order) rather than drop it."""
+    from .alpaca_template import join_instruction_input
+    input_text = row.get("input")
+    if input_text is None or (isinstance(input_text, str) and not input_text.strip()):
+        return instruction, False
+    if not isinstance(input_text, str):
+        raise InputError(f"must be text (the Alpaca input joined to the instruction), got "
+                         f"{type(input_text).__name__}", path=path, line=line, field="input")
+    return join_instruction_input(instruction, input_text, "newline"), True
 
 
 def _plain(extra: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "alignsmith.curate.cli_prompts",
     "alignsmith.curate.cli_curate",
     "alignsmith.curate.cli_pairs",
+    "alignsmith.curate.cli_data",
     "alignsmith.curate.cli_detect",
     "alignsmith.evaluate.cli_eval",
     "alignsmith.evaluate.cli_results",
