@@ -90,3 +90,29 @@ def length_balance(pairs: list[dict], max_share: float | None) -> tuple[list[dic
     kept = [p for i, p in enumerate(pairs) if i not in to_drop]
     dropped = [p for i, p in enumerate(pairs) if i in to_drop]
     return kept, dropped
+
+
+def length_floor(pairs: list[dict], min_share: float | None) -> tuple[list[dict], list[dict]]:
+    """Keep at least `min_share` of pairs with a longer chosen answer; return (kept, dropped).
+
+    The mirror of `length_balance`: when the verifiers mostly reward shorter answers (word limits), a
+    dataset where chosen is usually shorter teaches brevity instead of the constraints. Chosen-not-longer
+    pairs are dropped smallest margin first, then largest shortening first; kept pairs stay in input order.
+    """
+    if min_share is None or min_share <= 0 or not pairs:
+        return list(pairs), []
+    longer = sum(1 for p in pairs if chosen_is_longer(p))
+    others = [i for i, p in enumerate(pairs) if not chosen_is_longer(p)]
+    # Largest S with L / (L + S) >= min_share (S = 0 when no pair has a longer chosen answer).
+    allowed = math.floor(longer * (1.0 - min_share) / min_share + 1e-9) if min_share < 1 else 0
+    excess = len(others) - allowed
+    if excess <= 0:
+        return list(pairs), []
+
+    def drop_order(i: int) -> tuple:
+        p = pairs[i]
+        ratio = len(p["rejected"][-1]["content"]) / max(1, len(p["chosen"][-1]["content"]))
+        return (p["margin"], -ratio, p["chosen_id"], p["rejected_id"])
+
+    to_drop = set(sorted(others, key=drop_order)[:excess])
+    return ([p for i, p in enumerate(pairs) if i not in to_drop], [p for i, p in enumerate(pairs) if i in to_drop])

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .errors import InputError
-from .pair_rules import DROP_PER_PROMPT, length_balance, pair_rule_violation
+from .pair_rules import DROP_PER_PROMPT, length_balance, length_floor, pair_rule_violation
 from .pair_strategies import get_strategy
 from .pair_scoring import score_candidates
 from .records import as_messages, clean_kwargs, make_pair_row, stable_hash
@@ -36,6 +36,7 @@ class PairsConfig:
     max_similarity: float | None = 0.9  # normalised edit similarity at or above this is near-identical
     max_pairs_per_prompt: int | None = 4
     max_chosen_longer_share: float | None = 0.6  # cap on the share of pairs whose chosen is longer
+    min_chosen_longer_share: float | None = None  # floor on that share (when the scores favour short answers)
     sft_min_score: float | None = None  # best candidates below this get no SFT row
     seed: int = 0
 
@@ -55,6 +56,11 @@ class PairsConfig:
             raise InputError("must be in (0, 1] or null", field="max_similarity")
         if self.max_chosen_longer_share is not None and not 0 <= self.max_chosen_longer_share <= 1:
             raise InputError("must be in [0, 1] or null", field="max_chosen_longer_share")
+        if self.min_chosen_longer_share is not None and not 0 <= self.min_chosen_longer_share <= 1:
+            raise InputError("must be in [0, 1] or null", field="min_chosen_longer_share")
+        if None not in (self.min_chosen_longer_share, self.max_chosen_longer_share) and \
+                self.min_chosen_longer_share > self.max_chosen_longer_share:
+            raise InputError("must not exceed max_chosen_longer_share", field="min_chosen_longer_share")
         if self.max_pairs_per_prompt is not None and self.max_pairs_per_prompt < 1:
             raise InputError("must be >= 1 or null", field="max_pairs_per_prompt")
         if not self.combined_weights():
@@ -112,6 +118,9 @@ def build_pairs(candidate_rows: list[dict], prompt_rows: list[dict] | None = Non
     pairs, length_dropped = length_balance(pairs, config.max_chosen_longer_share)
     dropped_pairs += [{**p, "drop_reason": "length_balance: chosen longer share over "
                        f"{config.max_chosen_longer_share}"} for p in length_dropped]
+    pairs, floor_dropped = length_floor(pairs, config.min_chosen_longer_share)
+    dropped_pairs += [{**p, "drop_reason": "length_balance: chosen longer share under "
+                       f"{config.min_chosen_longer_share}"} for p in floor_dropped]
     sft = best_per_prompt(by_prompt, prompts, config.sft_min_score)
     stats = {"candidates_in": len(candidate_rows), "prompts_in": len(prompts),
              "candidates_usable": len(usable), "candidates_dropped": len(dropped_candidates),

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "alignsmith.train.cli_train",
     "alignsmith.train.cli_runs",
     "alignsmith.train.cli_demo",
+    "alignsmith.train.cli_recipe",
     "alignsmith.train.cli_dashboard",
 ]
 

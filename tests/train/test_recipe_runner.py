@@ -1,0 +1,123 @@
+"""The recipe runner: YAML checks that name the stage and field, resume of finished stages, refusal of a
+stage folder made by another config, failed stages leave no DONE. Real sub-commands on tiny inputs."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from alignsmith.curate.errors import InputError
+from alignsmith.train.recipes.runner import StageFailed, run_recipe
+from alignsmith.train.recipes.spec import SCALES, load_recipe, packaged_recipes
+
+TWO_STAGES = """
+name: tiny
+seeds: [0]
+scales:
+  toy: {n: 3, seed: 0}
+stages:
+  - name: prompts
+    uses: prompts_from_sources
+    args: {sources: [{source: hh_helpful, limit: "${scale.n}"}], seed: 0, data: "${data}"}
+  - name: augment
+    uses: augment
+    args: {input: "${stages.prompts}", seed: "${scale.seed}", min: 1, max: 2}
+"""
+
+
+def _write(tmp_path, text: str, name: str = "r.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return str(path)
+
+
+def _error(tmp_path, text: str) -> InputError:
+    with pytest.raises(InputError) as e:
+        load_recipe(_write(tmp_path, text), scale="toy", out=str(tmp_path / "out"))
+    return e.value
+
+
+def test_packaged_recipes_load_at_every_scale(shared_data):
+    assert {"ifeval-dpo", "safety-dpo"} <= set(packaged_recipes())
+    for name in ("ifeval-dpo", "safety-dpo"):
+        for scale in SCALES:
+            recipe = load_recipe(name, scale=scale, seeds=[0, 3], data=str(shared_data))
+            trains = [s for s in recipe.stages if s.uses == "train_dpo"]
+            assert [s.args["seed"] for s in trains] == [0, 3]
+            evals = [s for s in recipe.stages if s.uses == "eval" and s.seed == 3]
+            assert all(s.args["model"].endswith("train-seed3/run/merged") for s in evals)
+
+
+def test_unknown_stage_kind_names_stage_field_and_suggests(tmp_path):
+    err = _error(tmp_path, TWO_STAGES.replace("uses: augment", "uses: augmnt"))
+    assert err.field == "uses" and "stage 'augment'" in str(err) and "did you mean 'augment'" in str(err)
+
+
+def test_missing_input_names_stage_and_field(tmp_path):
+    err = _error(tmp_path, TWO_STAGES.replace('input: "${stages.prompts}", ', ""))
+    assert err.field == "input" and "stage 'augment'" in str(err) and "missing input" in str(err)
+
+
+def test_reference_to_a_later_or_unknown_stage_is_refused(tmp_path):
+    err = _error(tmp_path, TWO_STAGES.replace("${stages.prompts}", "${stages.generate}"))
+    assert err.field == "input" and "'generate'" in str(err) and "earlier: prompts" in str(err)
+
+
+def test_unknown_field_and_unset_scale_value(tmp_path):
+    err = _error(tmp_path, TWO_STAGES.replace("min: 1", "minimum: 1"))
+    assert err.field == "minimum" and "stage 'augment'" in str(err)
+    err = _error(tmp_path, TWO_STAGES.replace("${scale.seed}", "${scale.sead}"))
+    assert err.field == "seed" and "sead" in str(err)
+
+
+def test_cli_bad_recipe_exits_2_with_one_line(tmp_path, capsys):
+    from alignsmith.train.cli import main
+    path = _write(tmp_path, TWO_STAGES.replace("uses: augment", "uses: augmnt"))
+    assert main(["recipe", "run", path, "--scale", "toy", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "stage 'augment'" in err and "uses" in err
+    assert main(["recipe", "run", "ifeval-dpx"]) == 2
+    assert "did you mean 'ifeval-dpo'" in capsys.readouterr().err
+
+
+def test_rerun_reuses_finished_stages_and_refuses_a_changed_config(tmp_path, shared_data):
+    out = tmp_path / "out"
+    path = _write(tmp_path, TWO_STAGES)
+    recipe = load_recipe(path, scale="toy", out=str(out), data=str(shared_data))
+    run_recipe(recipe, out, echo=lambda *_: None)
+    augmented = out / "augment" / "prompts.jsonl"
+    rows = [json.loads(line) for line in augmented.read_text().splitlines()]
+    assert len(rows) == 3 and all(r["instruction_id_list"] for r in rows)
+    assert (out / "prompts" / "DONE").exists() and (out / "augment" / "DONE").exists()
+    before = augmented.stat().st_mtime_ns
+    lines: list[str] = []
+    run_recipe(load_recipe(path, scale="toy", out=str(out), data=str(shared_data)), out, echo=lines.append)
+    assert augmented.stat().st_mtime_ns == before
+    assert sum("reused" in line for line in lines) == 2
+    changed = _write(tmp_path, TWO_STAGES.replace("toy: {n: 3, seed: 0}", "toy: {n: 3, seed: 1}"), "r2.yaml")
+    with pytest.raises(InputError) as e:
+        run_recipe(load_recipe(changed, scale="toy", out=str(out), data=str(shared_data)), out)
+    assert "stage 'augment'" in str(e.value) and e.value.field == "seed"
+    assert augmented.stat().st_mtime_ns == before
+
+
+def test_unfinished_stage_is_run_again(tmp_path, shared_data):
+    out = tmp_path / "out"
+    recipe = load_recipe(_write(tmp_path, TWO_STAGES), scale="toy", out=str(out), data=str(shared_data))
+    run_recipe(recipe, out, echo=lambda *_: None)
+    (out / "augment" / "DONE").unlink()
+    lines: list[str] = []
+    run_recipe(recipe, out, echo=lines.append)
+    assert any(line.startswith("[2/2] augment (augment)") for line in lines)
+    assert (out / "augment" / "DONE").exists()
+
+
+def test_failed_stage_names_itself_shows_the_log_and_leaves_no_done(tmp_path, shared_data):
+    broken = TWO_STAGES.replace("min: 1, max: 2", "min: 3, max: 1")  # augment refuses min > max
+    out = tmp_path / "out"
+    recipe = load_recipe(_write(tmp_path, broken), scale="toy", out=str(out), data=str(shared_data))
+    with pytest.raises(StageFailed) as e:
+        run_recipe(recipe, out, echo=lambda *_: None)
+    assert "stage 'augment' (augment) failed: exit code 2" in str(e.value)
+    assert (out / "prompts" / "DONE").exists() and not (out / "augment" / "DONE").exists()

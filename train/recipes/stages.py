@@ -1,0 +1,127 @@
+"""The stage kinds a recipe may chain: for each, its fields, the command that runs it and where its output is.
+
+Most kinds are the existing `alignsmith` sub-commands, called with `--out` inside the stage's folder; the
+few steps no sub-command does (reading HH-RLHF first turns, labelling prompts harmful or benign, adding a
+system prompt, merging context-distillation candidates) are plain functions in `steps.py`, run the same way
+in a fresh process.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+Builder = Callable[[dict, Path], list[str]]
+
+
+@dataclass(frozen=True)
+class StageKind:
+    """One kind of stage: the fields it needs, the fields it may take, its command and its output path."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    build: Builder                      # (args, stage folder) -> argv after `alignsmith` (or the step name)
+    output: str                         # output path relative to the stage folder
+    python_step: bool = False           # True: run by `python -m alignsmith.train.recipes.steps`
+    ok_exit_codes: tuple[int, ...] = field(default=(0,))
+
+
+def _write_yaml(folder: Path, name: str, data: Any) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return str(path)
+
+
+def _flags(args: dict, names: dict[str, str]) -> list[str]:
+    """`--flag value` for each recipe field that is set (names: field -> flag)."""
+    out = []
+    for key, flag in names.items():
+        if args.get(key) is not None:
+            out += [flag, str(args[key])]
+    return out
+
+
+def _augment(args: dict, folder: Path) -> list[str]:
+    argv = ["prompts", "augment", "--input", args["input"], "--out", str(folder / "prompts.jsonl")]
+    argv += _flags(args, {"seed": "--seed", "min": "--min", "max": "--max"})
+    if args.get("allow"):
+        argv += ["--allow", ",".join(args["allow"])]
+    return argv
+
+
+def _decontam(args: dict, folder: Path) -> list[str]:
+    argv = ["curate", "decontam", "--input", args["input"], "--out", str(folder / "run"),
+            "--text-field", args.get("text_field", "prompt")]
+    if args.get("sets"):
+        argv += ["--sets", ",".join(args["sets"])]
+    for spec in args.get("extra") or []:
+        argv += ["--extra", spec]
+    return argv + _flags(args, {"data": "--data", "ngram": "--ngram", "near_dup_threshold": "--near-dup-threshold"})
+
+
+def _generate(args: dict, folder: Path) -> list[str]:
+    config = {k: v for k, v in args.items() if k != "prompts"}
+    config["prompts"] = args["prompts"]
+    return ["generate", "--config", _write_yaml(folder, "generate.yaml", config), "--out", str(folder / "run"),
+            "--no-progress"]
+
+
+def _curate(args: dict, folder: Path) -> list[str]:
+    return ["curate", "--input", args["input"], "--config", _write_yaml(folder, "curate.yaml", args["steps"]),
+            "--out", str(folder / "run")]
+
+
+def _pairs(args: dict, folder: Path) -> list[str]:
+    return ["pairs", "--input", args["input"], "--config", _write_yaml(folder, "pairs.yaml", args["config"]),
+            "--out", str(folder / "run")]
+
+
+def _train_dpo(args: dict, folder: Path) -> list[str]:
+    config = dict(args.get("config") or {})
+    argv = ["train", "dpo", "--config", _write_yaml(folder, "train.yaml", config), "--dataset", args["dataset"],
+            "--out", str(folder / "run"), "--merge", "true"]
+    return argv + _flags(args, {"model": "--model", "seed": "--seed"})
+
+
+def _eval(args: dict, folder: Path) -> list[str]:
+    argv = ["eval", "run", "--model", args["model"], "--tasks", ",".join(args["tasks"]), "--out", str(folder / "run")]
+    argv += _flags(args, {"limit": "--limit", "max_tokens": "--max-tokens", "temperature": "--temperature",
+                          "label": "--label", "seed": "--seed", "backend": "--backend"})
+    for option in args.get("set") or []:
+        argv += ["--set", option]
+    return argv
+
+
+def _compare(args: dict, folder: Path) -> list[str]:
+    return ["compare", args["base"], args["new"], "--out", str(folder / "run")]
+
+
+def _step(name: str) -> Builder:
+    return lambda args, folder: [name]
+
+
+STAGE_KINDS: dict[str, StageKind] = {
+    "prompts_from_sources": StageKind(("sources",), ("seed", "min_words", "max_words", "data"),
+                                      _step("prompts_from_sources"), "prompts.jsonl", python_step=True),
+    "augment": StageKind(("input",), ("seed", "min", "max", "allow"), _augment, "prompts.jsonl"),
+    "decontam": StageKind(("input",), ("sets", "extra", "text_field", "data", "ngram", "near_dup_threshold"),
+                          _decontam, "run/kept.jsonl"),
+    "label_harm": StageKind(("input",), ("limit_harmful", "limit_benign", "seed", "sentences"),
+                            _step("label_harm"), "prompts.jsonl", python_step=True),
+    "system_prompt": StageKind(("input", "system"), (), _step("system_prompt"), "prompts.jsonl",
+                               python_step=True),
+    "generate": StageKind(("prompts",), ("model", "backend", "n", "temperature", "top_p", "max_tokens", "seed",
+                                         "shard_size", "backend_options"), _generate, "run"),
+    "merge_candidates": StageKind(("plain", "distilled"), (), _step("merge_candidates"), "candidates.parquet",
+                                  python_step=True),
+    "curate": StageKind(("input", "steps"), (), _curate, "run"),
+    "pairs": StageKind(("input", "config"), (), _pairs, "run"),
+    "train_dpo": StageKind(("dataset",), ("config", "model", "seed"), _train_dpo, "run/merged"),
+    "eval": StageKind(("model", "tasks"), ("limit", "max_tokens", "temperature", "label", "seed", "backend", "set"),
+                      _eval, "run"),
+    # `compare` exits 1 when it finds a significant regression: a finding to report, not a failed stage.
+    "compare": StageKind(("base", "new"), (), _compare, "run", ok_exit_codes=(0, 1)),
+}

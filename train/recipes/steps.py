@@ -1,0 +1,156 @@
+"""Recipe steps that no `alignsmith` sub-command does, each a plain function over files.
+
+Run as `python -m alignsmith.train.recipes.steps STEP ARGS_JSON OUTPUT` by the recipe runner (a fresh
+process per stage, like every other stage); every output is written to a temporary name and renamed.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import sys
+from pathlib import Path
+
+from alignsmith.curate.datafiles import read_rows, write_jsonl, write_parquet
+from alignsmith.curate.errors import InputError
+
+# The classifier's own example files (written for this project; labelled harmful/benign, with the
+# exaggerated-safety kinds of benign look-alike). Eval sets are never among them.
+OWN_PROMPT_FILES = ("prompt_examples.jsonl", "prompt_examples_more.jsonl", "prompt_examples_extra.jsonl",
+                    "prompt_examples_kinds.jsonl")
+SOURCES = ("hh_helpful", "hh_harmless", "self_instruct", "own_prompts")
+
+
+def _hh_first_turns(data: Path, split: str) -> list[str]:
+    """First human turn of every HH-RLHF test dialogue of one split (the red-team or helpful request)."""
+    from alignsmith.curate.safety.training_data import hh_turns
+    path = data / "hh_rlhf" / split / "test.jsonl.gz"
+    if not path.exists():
+        raise InputError("HH-RLHF file not found (set `data:` or $ALIGNSMITH_DATA)", path=str(path))
+    firsts = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            turns = hh_turns(json.loads(line)["chosen"]) if line.strip() else []
+            if turns and turns[0][0] == "Human":
+                firsts.append(turns[0][1])
+    return firsts
+
+
+def _self_instruct(data: Path) -> list[str]:
+    """Self-Instruct seed tasks (CC BY-NC 4.0: fine as prompts for a local experiment, not to redistribute)."""
+    out = []
+    for row in read_rows(data / "stanford_alpaca" / "seed_tasks.jsonl"):
+        instance = (row.get("instances") or [{}])[0].get("input") or ""
+        out.append(row["instruction"] + (f"\n\n{instance}" if instance.strip() else ""))
+    return out
+
+
+def _own_prompts(label: str | None) -> list[str]:
+    from alignsmith.curate.safety.training_data import own_examples
+    return [r["text"] for name in OWN_PROMPT_FILES for r in own_examples(name)
+            if label is None or r["label"] == label]
+
+
+def prompts_from_sources(args: dict, output: Path) -> None:
+    """Sample prompts from the listed sources (seeded, exact duplicates and out-of-range lengths left out)."""
+    from alignsmith.curate.decontam import data_dir
+    data = data_dir(args.get("data"))
+    if data is None:
+        raise InputError("public data folder not found; set `data:` or $ALIGNSMITH_DATA", field="data")
+    rng = random.Random(args.get("seed", 0))
+    lo, hi = args.get("min_words", 4), args.get("max_words", 80)
+    rows, seen = [], set()
+    for i, spec in enumerate(args["sources"]):
+        name = spec.get("source")
+        if name not in SOURCES:
+            raise InputError(f"unknown source {name!r}; known: {', '.join(SOURCES)}", field=f"sources[{i}].source")
+        texts = {"hh_helpful": lambda: _hh_first_turns(data, "helpful-base"),
+                 "hh_harmless": lambda: _hh_first_turns(data, "harmless-base"),
+                 "self_instruct": lambda: _self_instruct(data),
+                 "own_prompts": lambda: _own_prompts(spec.get("label"))}[name]()
+        usable = []
+        for t in texts:
+            key = " ".join(t.lower().split())
+            if lo <= len(t.split()) <= hi and key not in seen:
+                seen.add(key)
+                usable.append(t)
+        picked = rng.sample(usable, min(int(spec.get("limit", len(usable))), len(usable)))
+        rows += [{"prompt": t, "source": name} for t in picked]
+    write_jsonl(output, rows)
+    print(f"prompts_from_sources: {len(rows)} prompts -> {output}")
+
+
+def label_harm(args: dict, output: Path) -> None:
+    """Label each prompt harmful or benign with the harmful-prompt classifier; keep up to the limits."""
+    from alignsmith.curate.safety.harmful import HarmfulPromptClassifier
+    rows = read_rows(args["input"])
+    texts = [r["prompt"] if isinstance(r["prompt"], str) else r["prompt"][-1]["content"] for r in rows]
+    clf = HarmfulPromptClassifier(sentences=args.get("sentences", "long"))
+    scores = clf.score(texts)
+    harmful, benign = [], []
+    for row, score in zip(rows, scores):
+        labelled = {**row, "category": "harmful" if score >= clf.threshold else "benign", "harm_score": float(score)}
+        (harmful if labelled["category"] == "harmful" else benign).append(labelled)
+    rng = random.Random(args.get("seed", 0))
+    for group, key in ((harmful, "limit_harmful"), (benign, "limit_benign")):
+        if args.get(key) is not None and len(group) > args[key]:
+            group[:] = rng.sample(group, int(args[key]))
+    write_jsonl(output, harmful + benign)
+    print(f"label_harm: {len(harmful)} harmful, {len(benign)} benign (threshold {clf.threshold:.2f}) -> {output}")
+
+
+def system_prompt(args: dict, output: Path) -> None:
+    """The same prompts with a system message first (the context to distil away in training)."""
+    from alignsmith.curate.records import as_messages
+    rows = read_rows(args["input"])
+    out = [{**r, "prompt": [{"role": "system", "content": args["system"]}, *as_messages(r["prompt"])]}
+           for r in rows]
+    write_jsonl(output, out)
+    print(f"system_prompt: {len(out)} prompts -> {output}")
+
+
+def merge_candidates(args: dict, output: Path) -> None:
+    """Candidates of the plain run plus those generated with a system prompt, all re-attached to the plain
+    prompt (no system message): context distillation trains the behaviour without the context."""
+    from alignsmith.curate.generate import load_candidates
+    from alignsmith.curate.pipeline import join_prompts
+    from alignsmith.curate.records import user_text
+    prompts, plain = load_candidates(args["plain"])
+    by_text = {user_text(p["prompt"]): p for p in prompts}
+    rows = [{**c, "generated_with": "plain"} for c in plain]
+    distilled = args["distilled"] if isinstance(args["distilled"], list) else [args["distilled"]]
+    for run in distilled:
+        sys_prompts, cands = load_candidates(run)
+        to_plain = {}
+        for p in sys_prompts:
+            match = by_text.get(user_text(p["prompt"]))
+            if match is None:
+                raise InputError("a system-prompt run has a prompt the plain run lacks", path=str(run),
+                                 field="prompt")
+            to_plain[p["prompt_id"]] = match["prompt_id"]
+        for c in cands:
+            rows.append({**c, "prompt_id": to_plain[c["prompt_id"]], "generated_with": "system_prompt",
+                         "candidate_id": f"sys-{c['candidate_id']}"})
+    merged = join_prompts(rows, prompts)
+    write_parquet(output, merged)
+    print(f"merge_candidates: {len(plain)} plain + {len(rows) - len(plain)} system-prompt candidates -> {output}")
+
+
+STEPS = {"prompts_from_sources": prompts_from_sources, "label_harm": label_harm,
+         "system_prompt": system_prompt, "merge_candidates": merge_candidates}
+
+
+def main(argv: list[str]) -> int:
+    """`python -m alignsmith.train.recipes.steps STEP ARGS_JSON OUTPUT`."""
+    name, args, output = argv[0], json.loads(argv[1]), Path(argv[2])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        STEPS[name](args, output)
+    except InputError as e:
+        print(f"recipe step {name}: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
