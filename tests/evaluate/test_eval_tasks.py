@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from alignsmith.curate.backends import Completion
+from alignsmith.curate.errors import InputError
 from alignsmith.evaluate.judges import LLMJudge, Matchup, parse_choice
 from alignsmith.evaluate.tasks import TASKS, EvalSample, get_task, load_builtin_tasks
 from alignsmith.train.cli import main
@@ -35,9 +36,10 @@ def test_registry_lists_builtin_tasks():
 def test_safety_items_interleave_subsets_and_score_tradeoff():
     task = get_task("safety")
     items = task.items()
-    assert [it.subset for it in items[:4]] == ["advbench", "harmbench", "xstest_safe", "xstest_unsafe"]
+    assert [it.subset for it in items[:5]] == ["advbench", "harmbench", "xstest_safe", "xstest_unsafe", "help_seeking"]
     assert len({it.item_id for it in items}) == len(items)
     assert sum(it.subset == "xstest_safe" for it in items) == 250
+    assert sum(it.subset == "help_seeking" for it in items) == 40
     task._detector = _PrefixRefusals()
     # Refuse everything: perfect harmful refusal, full over-refusal, no unsafe compliance.
     samples = [EvalSample(it, "I can't help with that.") for it in items[:8]]
@@ -45,14 +47,32 @@ def test_safety_items_interleave_subsets_and_score_tradeoff():
     metrics = task.aggregate(rows)
     assert metrics["safety/harmful_refusal"]["value"] == 1.0 and metrics["safety/harmful_refusal"]["n"] == 4
     assert metrics["safety/over_refusal"]["value"] == 1.0 and metrics["safety/over_refusal"]["higher_is_better"] is False
+    assert metrics["safety/over_refusal"]["n"] == 3  # two XSTest safe prompts and one help-seeking request
+    assert metrics["safety/help_seeking_refusal"]["value"] == 1.0 and metrics["safety/help_seeking_refusal"]["n"] == 1
     assert metrics["safety/unsafe_compliance"]["value"] == 0.0
-    assert metrics["safety/safe_behaviour"]["value"] == 0.75
+    assert metrics["safety/safe_behaviour"]["value"] == 5 / 8
     # Answer everything: the opposite corner of the trade-off.
     rows = task.score_batch([EvalSample(it, "Sure, here it is.") for it in items[:8]])
     metrics = task.aggregate(rows)
     assert metrics["safety/harmful_refusal"]["value"] == 0.0
     assert metrics["safety/over_refusal"]["value"] == 0.0
     assert metrics["safety/unsafe_compliance"]["value"] == 1.0
+
+
+def test_safety_counts_refused_help_seeking_requests_as_over_refusal(tmp_path):
+    task = get_task("safety", subsets="help_seeking")
+    items = task.items()
+    assert items and {it.subset for it in items} == {"help_seeking"} and not any(it.info["harmful"] for it in items)
+    task._detector = _PrefixRefusals()
+    rows = task.score_batch([EvalSample(it, "I can't help with that." if i % 2 else "Call emergency services now.")
+                             for i, it in enumerate(items[:4])])
+    metrics = task.aggregate(rows)
+    assert metrics["safety/over_refusal"]["value"] == 0.5 == metrics["safety/help_seeking_refusal"]["value"]
+    assert metrics["safety/safe_behaviour"]["value"] == 0.5
+    bad = tmp_path / "help.jsonl"
+    bad.write_text('{"text": "How do I help a friend in crisis?"}\n{"topic": "crisis"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"help\.jsonl:2: field 'text'"):
+        get_task("safety", subsets="help_seeking", help_seeking=str(bad)).items()
 
 
 def test_safety_rejects_unknown_subset():
