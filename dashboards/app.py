@@ -17,6 +17,7 @@ PAGES = [
     ("page_safety.py", "Safety", "safety"),
     ("page_datasets.py", "Datasets", "datasets"),
     ("page_training.py", "Training", "training"),
+    ("page_review.py", "Review", "review"),
 ]
 
 st.set_page_config(page_title="alignsmith", layout="wide")
