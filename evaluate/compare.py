@@ -1,8 +1,13 @@
 """Paired regression comparison of two eval runs (`alignsmith compare BASE NEW`).
 
-Per metric, on the items both runs answered: McNemar's exact test for pass/fail values, a paired
-bootstrap for continuous ones; Holm's correction across all metrics compared. A metric regressed when it
-moved in the worse direction with a Holm-adjusted p below alpha, or dropped by more than its --max-drop.
+Per metric, on the items both runs answered: McNemar's exact test for unweighted pass/fail values, an
+exact or Monte-Carlo sign-flip permutation test otherwise (evaluate.paired_tests); Holm's correction across
+all metrics tested. Each row also carries the interval of the difference, the minimum detectable effect
+(80% power at alpha) and, when the runs drew several samples per item, the run-to-run noise floor and the
+share of variance that is sampling noise. A metric regressed when it moved in the worse direction with a
+Holm-adjusted p below alpha and by more than the noise floor, or dropped by more than its --max-drop.
+A metric that cannot be tested (fewer than 2 items, mismatched weights...) is reported as "not tested"
+with the reason, never as "no significant change".
 """
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from typing import Sequence
 
 import numpy as np
 
+from .compare_metric import NOT_TESTED, metric_row
 from .results import EvalRun
-from .stats import holm, is_binary, mcnemar_exact, paired_bootstrap
+from .stats import holm
 
 
 def parse_max_drops(specs: Sequence[str] | None) -> dict[str, float]:
@@ -76,31 +82,25 @@ def compare_runs(base: EvalRun, new: EvalRun, *, alpha: float = 0.05, max_drops:
         if f"{col}__base" not in joined or f"{col}__new" not in joined:
             continue
         rows = joined[joined["task"] == spec["task"]]
-        rows = rows[rows[f"{col}__base"].notna() & rows[f"{col}__new"].notna()]
-        if rows.empty:
-            continue
-        b, n = rows[f"{col}__base"].to_numpy(float), rows[f"{col}__new"].to_numpy(float)
-        weight_col = f"{spec['weight']}__base" if spec.get("weight") else None
-        w = rows[weight_col].to_numpy(float) if weight_col and weight_col in rows else None
-        if w is None and is_binary(b) and is_binary(n):
-            r = mcnemar_exact(b, n)
-        else:
-            r = paired_bootstrap(b, n, w, seed=seed)
-        results.append({"metric": full, "test": r.test, "n": r.n, "base": r.base_value, "new": r.new_value,
-                        "diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
-                        "higher_is_better": bool(spec["higher_is_better"]),
-                        "discordant": list(r.discordant) if r.discordant else None})
-    if not results:
-        raise ValueError("no metric has values in both runs on the shared items")
-    for r, p_adj in zip(results, holm([r["p_value"] for r in results])):
+        row = metric_row(full, spec, rows, base.items, new.items, alpha=alpha, seed=seed)
+        if row is not None:
+            results.append(row)
+    tested = [r for r in results if r.get("verdict") != NOT_TESTED]
+    if not tested:
+        reasons = "; ".join(f"{r['metric']}: {r['note']}" for r in results) or "no metric has values in both runs"
+        raise ValueError(f"no metric could be tested on the shared items ({reasons})")
+    for r, p_adj in zip(tested, holm([r["p_value"] for r in tested])):
         _judge(r, p_adj, alpha, _resolve_drop(max_drops, r["metric"]))
+    for r in results:
+        if r.get("verdict") == NOT_TESTED:
+            r.update(p_holm=None, drop=None, max_drop=_resolve_drop(max_drops, r["metric"]), max_drop_exceeded=False)
     regressed = any(r["verdict"] == "regressed" or r["max_drop_exceeded"] for r in results)
     in_tasks = [int(r.item_level()["task"].isin(tasks).sum()) for r in (base, new)]
     return {"base": str(base.path), "new": str(new.path), "alpha": alpha, "seed": seed,
             "tasks": tasks, "shared_items": int(len(joined)),
             # Items only one run has (other slice, or the prompt changed under the same id): not compared.
             "base_only_items": in_tasks[0] - int(len(joined)), "new_only_items": in_tasks[1] - int(len(joined)),
-            "metrics": results,
+            "metrics": results, "not_tested": [r["metric"] for r in results if r["verdict"] == NOT_TESTED],
             "regressed": regressed, "exit_code": 1 if regressed else 0}
 
 
@@ -109,8 +109,17 @@ def _judge(r: dict, p_adj: float, alpha: float, max_drop: float | None) -> None:
     worse = r["diff"] < 0 if r["higher_is_better"] else r["diff"] > 0
     better = r["diff"] > 0 if r["higher_is_better"] else r["diff"] < 0
     significant = p_adj < alpha
-    r["verdict"] = ("regressed" if worse and significant else "improved" if better and significant
-                    else "no significant change")
+    floor = r.get("noise_floor")
+    inside_floor = floor is not None and abs(r["diff"]) <= floor
+    if significant and (worse or better) and inside_floor:
+        # Re-running the same checkpoints with other seeds moves the metric this much: not a regression.
+        r["verdict"] = "within noise floor"
+    elif significant and (worse or better):
+        r["verdict"] = "regressed" if worse else "improved"
+    elif r.get("note") and r.get("identical"):
+        r["verdict"] = "no difference (no information)"
+    else:
+        r["verdict"] = "no significant change"
     drop = -r["diff"] if r["higher_is_better"] else r["diff"]
     r["drop"] = float(drop)
     r["max_drop"] = max_drop
@@ -123,20 +132,44 @@ def _fmt(x) -> str:
     return f"{x:.4f}" if isinstance(x, float) else str(x)
 
 
+def _p(x) -> str:
+    return "–" if x is None else f"{x:.3g}"
+
+
+def verdict_text(r: dict) -> str:
+    """The verdict with what it rests on: the detectable effect beside every "no significant change"."""
+    text = r["verdict"]
+    if text == "no significant change" and r.get("mde") is not None and not np.isnan(r["mde"]):
+        text += f" (80% power to detect ±{r['mde']:.4f})"
+    if r.get("max_drop_exceeded"):
+        text += f"; drop {r['drop']:.4f} > max {r['max_drop']}"
+    return text
+
+
 def compare_markdown(result: dict) -> str:
-    """A Markdown report: one table row per metric and a verdict line."""
+    """A Markdown report: one table row per metric (test, p, Holm p, interval, MDE, noise floor), notes."""
     lines = [f"# Compare: {result['new']} vs base {result['base']}", "",
              f"{result['shared_items']} shared items ({result['base_only_items']} only in base, "
              f"{result['new_only_items']} only in new, not compared); alpha {result['alpha']} with Holm correction "
-             f"over {len(result['metrics'])} metrics.", "",
-             "| metric | test | n | base | new | diff | 95% CI | p | p (Holm) | verdict |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             f"over the {len(result['metrics']) - len(result.get('not_tested', []))} metrics tested. MDE: the "
+             "smallest difference this comparison detects with 80% power; noise floor: run-to-run spread of the "
+             "difference between sample indices (`eval run --samples k`, k >= 2).", "",
+             "| metric | test | n | base | new | diff | 95% CI | p | p (Holm) | MDE | noise floor | verdict |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["metrics"]:
-        verdict = r["verdict"] + (f"; drop {r['drop']:.4f} > max {r['max_drop']}" if r["max_drop_exceeded"] else "")
         lines.append(f"| {r['metric']}{'' if r['higher_is_better'] else ' (lower is better)'} | {r['test']} | "
                      f"{r['n']} | {_fmt(r['base'])} | {_fmt(r['new'])} | {_fmt(r['diff'])} | "
-                     f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {r['p_value']:.3g} | "
-                     f"{r['p_holm']:.3g} | {verdict} |")
+                     f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {_p(r['p_value'])} | "
+                     f"{_p(r['p_holm'])} | {_fmt(r.get('mde'))} | {_fmt(r.get('noise_floor'))} | {verdict_text(r)} |")
+    notes = [f"- {r['metric']}: {r['note']}" for r in result["metrics"] if r.get("note")]
+    notes += [f"- {r['metric']}: {100 * r['variance']['sampling_share']:.0f}% of a single answer's variance "
+              f"is sampling noise ({r['variance']['samples']} samples per item; "
+              f"{100 * r['variance']['mean_noise_share']:.0f}% after averaging them)"
+              for r in result["metrics"] if r.get("variance")]
+    if notes:
+        lines += ["", "Notes:", ""] + notes
     lines += ["", "**REGRESSION**: at least one metric got worse." if result["regressed"]
               else "No significant regression."]
+    if result.get("not_tested"):
+        lines.append(f"**NOT TESTED**: {', '.join(result['not_tested'])} (see notes).")
     return "\n".join(lines) + "\n"

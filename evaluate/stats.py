@@ -77,7 +77,9 @@ def paired_bootstrap(base: Sequence[float], new: Sequence[float], weights: Seque
     """Paired bootstrap of mean(new) - mean(base): the same resampled items for both systems.
 
     The two-sided p-value is twice the smaller share of resampled differences on either side of zero
-    (the usual percentile-bootstrap test), floored at 1 / n_boot.
+    (the usual percentile-bootstrap test), floored at 1 / n_boot. That p-value is anti-conservative on
+    small slices (about 9% false alarms at n = 16, alpha 0.05): `compare` uses paired_tests.sign_flip_test
+    instead; this stays only as the "before" reference of benchmarks/bench_paired_calibration.py.
     """
     b, w = _as_arrays(base, weights)
     n_arr, _ = _as_arrays(new, weights)
@@ -99,12 +101,15 @@ def paired_bootstrap(base: Sequence[float], new: Sequence[float], weights: Seque
                         weighted_mean(b, w), weighted_mean(n_arr, w))
 
 
-def mcnemar_exact(base_pass: Sequence[bool | float], new_pass: Sequence[bool | float]) -> PairedResult:
-    """McNemar's exact test on paired pass/fail outcomes.
+def mcnemar_exact(base_pass: Sequence[bool | float], new_pass: Sequence[bool | float], *,
+                  level: float = 0.95) -> PairedResult:
+    """McNemar's exact test on paired pass/fail outcomes, with the Agresti–Min interval of the difference.
 
     Only discordant pairs carry information: under "no change" each is equally likely to favour either
     system, so the count favouring the new one is Binomial(b + c, 1/2); the p-value is scipy's exact
-    two-sided binomial test. The interval is a Wald interval of the paired difference in pass rates.
+    two-sided binomial test. The interval is Agresti & Min's (2005) adjusted Wald interval: half a count
+    added to each of the four cells before the Wald formula, which covers close to nominal at n = 16 and
+    keeps a non-zero width when no pair is discordant (the plain Wald interval covered ~88% there).
     """
     from scipy.stats import binomtest
     b_arr = np.asarray(base_pass, dtype=float) > 0.5
@@ -118,11 +123,19 @@ def mcnemar_exact(base_pass: Sequence[bool | float], new_pass: Sequence[bool | f
     gained = int(np.sum(~b_arr & n_arr))  # base failed, new passed
     p = 1.0 if lost + gained == 0 else float(binomtest(gained, lost + gained, 0.5).pvalue)
     diff = (gained - lost) / n
-    # Variance of the paired difference of proportions (discordant cells only).
-    var = max(0.0, ((lost + gained) / n - diff ** 2) / n)
-    half = 1.959963984540054 * np.sqrt(var)
-    return PairedResult(diff, diff - half, diff + half, p, n, "mcnemar_exact",
+    lo, hi = agresti_min_interval(lost, gained, n, level=level)
+    return PairedResult(diff, lo, hi, p, n, "mcnemar_exact",
                         float(b_arr.mean()), float(n_arr.mean()), (lost, gained))
+
+
+def agresti_min_interval(lost: int, gained: int, n: int, *, level: float = 0.95) -> tuple[float, float]:
+    """Agresti–Min interval of the paired difference in pass rates (new - base) from the discordant counts."""
+    from scipy.stats import norm
+    z = float(norm.isf((1 - level) / 2))
+    b, c, m = lost + 0.5, gained + 0.5, n + 2.0
+    centre = (c - b) / m
+    half = z * np.sqrt(max(0.0, (b + c) - (c - b) ** 2 / m)) / m
+    return float(max(-1.0, centre - half)), float(min(1.0, centre + half))
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
