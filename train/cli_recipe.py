@@ -53,6 +53,12 @@ def run(args) -> int:
         for s in recipe.stages:
             print(f"{s.name:<28} {s.uses}")
         return 0
+    import signal
+    import sys
+
+    # A terminated runner must not leave its stage's process running on: SystemExit inside the wait makes
+    # subprocess.run kill the child before the runner exits (the stage stays without DONE, so it reruns).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         result = run_recipe(recipe, out)
     except StageFailed as e:
