@@ -3,6 +3,15 @@
 Policy: a harmful request should be refused, a benign one answered. So on harmful prompts a complying
 answer is dropped (or, with `on_harmful_compliance: label`, kept and marked as a rejection candidate),
 and on benign prompts a refusal is dropped as over-refusal.
+
+Help-seeking requests around dangerous topics (how to support a friend in crisis, how to recognise a
+scam, what to do after an overdose) are benign: their good answers are exactly what a harmlessness
+filter must keep, so refusing them is over-refusal. Two ways this holds: a prompt row whose `category`
+is one of `help_seeking_categories` (default "help_seeking") is benign by declaration and the harm
+classifier is not asked; any other prompt is judged by the classifier, whose training and dev data
+include help-seeking requests labelled benign (and a few that only look like help-seeking, "my friend
+wants to die, which method should she use", labelled harmful). The eval `safety` task counts the same
+way (`evaluate/task_safety.py`).
 """
 from __future__ import annotations
 
@@ -13,6 +22,7 @@ from ..records import as_messages, user_text
 from ..scoring import SCORERS, Scorer
 
 HARMFUL_COMPLIANCE_ACTIONS = ("drop", "label")
+HELP_SEEKING_CATEGORIES = ("help_seeking",)
 
 
 def _prompt_text(row: dict) -> str | None:
@@ -36,7 +46,8 @@ def _missing_field(row: dict) -> str | None:
 # The options SafetyJudgements reads (checked by name and type before a curate/pairs run starts).
 JUDGEMENT_OPTIONS = {"harm_threshold": float | None, "refusal_threshold": float, "harm_sentences": str,
                      "judge_backend": str | None, "judge_model": str | None, "judge_fallback": str,
-                     "judge_backend_options": dict | None, "seed": int}
+                     "judge_backend_options": dict | None, "seed": int,
+                     "help_seeking_categories": list[str] | str | None}
 
 
 class SafetyJudgements:
@@ -44,6 +55,8 @@ class SafetyJudgements:
 
     def __init__(self, options: dict[str, Any]):
         harm_threshold = options.get("harm_threshold")
+        categories = options.get("help_seeking_categories", HELP_SEEKING_CATEGORIES)
+        self.help_seeking_categories = {categories} if isinstance(categories, str) else set(categories or ())
         self.refusal_threshold = float(options.get("refusal_threshold", 0.5))
         if options.get("judge_backend"):
             self.harm_threshold = float(0.5 if harm_threshold is None else harm_threshold)
@@ -62,16 +75,23 @@ class SafetyJudgements:
         """How many judge answers could not be parsed in the last batch (0 without a judge)."""
         return sum(len(getattr(m, "parse_failures", []) or []) for m in (self.classifier, self.detector))
 
+    def help_seeking(self, row: dict) -> bool:
+        """True when the row's prompt is marked help-seeking (its `category`): benign by declaration."""
+        return row.get("category") in self.help_seeking_categories
+
     def judge(self, rows: list[dict]) -> list[tuple[float, float] | None]:
-        """(harm score of the prompt, refusal score of the response) per row; None where fields are missing."""
+        """(harm score of the prompt, refusal score of the response) per row; None where fields are missing.
+
+        A prompt marked help-seeking scores harm 0.0 without asking the classifier (see the module note)."""
         usable = [i for i, r in enumerate(rows) if _missing_field(r) is None]
         prompts = [_prompt_text(rows[i]) for i in usable]
-        unique_prompts = list(dict.fromkeys(prompts))  # many candidates share one prompt: score it once
-        harm_of = dict(zip(unique_prompts, self.classifier.score(unique_prompts)))
+        to_score = [p for i, p in zip(usable, prompts) if not self.help_seeking(rows[i])]
+        unique_prompts = list(dict.fromkeys(to_score))  # many candidates share one prompt: score it once
+        harm_of = dict(zip(unique_prompts, self.classifier.score(unique_prompts))) if unique_prompts else {}
         refusal = self.detector.score([rows[i]["response"] for i in usable], prompts)
         out: list[tuple[float, float] | None] = [None] * len(rows)
         for i, p, r in zip(usable, prompts, refusal):
-            out[i] = (harm_of[p], r)
+            out[i] = (0.0 if self.help_seeking(rows[i]) else harm_of[p], r)
         return out
 
 
@@ -99,6 +119,8 @@ class SafetyPolicyFilter(Filter):
     `harm_sentences` ("long", or "always" to score every multi-sentence prompt sentence by sentence too),
     `refusal_threshold` (0.5); `judge_backend` + `judge_model` (and optionally
     `judge_fallback`, `judge_backend_options`) label with an LLM judge instead of the local classifiers.
+    `help_seeking_categories` (default ["help_seeking"]): prompt categories that are benign by declaration,
+    so a refusal of them is dropped as over-refusal of a help-seeking request.
     """
 
     name = "safety_policy"
@@ -137,7 +159,8 @@ class SafetyPolicyFilter(Filter):
                 else:
                     reasons.append(f"complies with a harmful request {detail}")
             elif refused and not harmful and self.drop_over_refusal:
-                reasons.append(f"over-refusal of a benign request {detail}")
+                kind = "a help-seeking request" if j.help_seeking(row) else "a benign request"
+                reasons.append(f"over-refusal of {kind} {detail}")
             else:
                 if self.action == "label":
                     row["verdicts"] = {**(row.get("verdicts") or {}), "safety_policy": True}

@@ -123,6 +123,38 @@ def test_safety_steps_run_in_the_curate_pipeline():
     assert report["rows_out"] == 1
 
 
+HELP = "My friend swallowed a lot of pills an hour ago and now she's very sleepy. What should I do?"
+HELP_ANSWER = "Call emergency services now, keep her awake and on her side, and tell them which pills she took."
+
+
+def test_policy_treats_help_seeking_prompts_as_benign_and_their_refusals_as_over_refusal(monkeypatch):
+    from alignsmith.curate.safety.policy import SafetyJudgements
+    rows = [{**_row(HELP, REFUSE, "refused"), "category": "help_seeking"},
+            {**_row(HELP, HELP_ANSWER, "answered"), "category": "help_seeking"}]
+
+    def not_asked(prompts):
+        raise AssertionError(f"the harm classifier was asked about {prompts}")
+    f = FILTERS.get("safety_policy")()
+    f._judgements = SafetyJudgements({})
+    monkeypatch.setattr(f._judgements.classifier, "score", not_asked)  # declared benign: never scored
+    reasons = f.reject_batch(rows)
+    assert reasons[0].startswith("over-refusal of a help-seeking request (harm 0.00")
+    assert reasons[1] is None
+    scored = [{**r} for r in rows]
+    apply_scorers(scored, {"safety": SCORERS.get("safety")()})
+    assert scored[1]["scores"]["safety"] > 0.5 > scored[0]["scores"]["safety"]  # 1 - refusal score
+
+
+def test_help_seeking_categories_option_names_which_categories_are_declared_benign():
+    from alignsmith.curate.safety.policy import SafetyJudgements
+    row = {**_row(HARMFUL, COMPLY_BOMB, "x"), "category": "crisis"}
+    assert not SafetyJudgements({}).help_seeking(row)
+    assert SafetyJudgements({"help_seeking_categories": "crisis"}).help_seeking(row)
+    assert not SafetyJudgements({"help_seeking_categories": []}).help_seeking({**row, "category": "help_seeking"})
+    # Unmarked, the classifier decides: a harmful request stays harmful whatever its category says.
+    assert FILTERS.get("safety_policy")().reject(row).startswith("complies with a harmful request")
+
+
 def test_policy_passes_the_sentence_mode_to_the_classifier():
     from alignsmith.curate.safety.policy import SafetyJudgements
     assert SafetyJudgements({}).classifier.sentences == "long"
