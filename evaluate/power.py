@@ -47,13 +47,17 @@ def spread_of_discordance(lost: int, gained: int, n: int) -> Spread:
 
 def power_at(effect: float, spread: Spread, alpha: float = 0.05) -> float:
     """Power of the two-sided paired test to detect a true mean difference `effect`."""
-    from scipy.stats import nct, t
+    from scipy.stats import nct, norm, t
     df = max(1.0, spread.n_eff - 1)
     if spread.se <= 0:
         return float("nan")
     crit = t.isf(alpha / 2, df)
     nc = abs(effect) / spread.se
-    return float(nct.sf(crit, df, nc) + nct.cdf(-crit, df, nc))
+    with np.errstate(all="ignore"):
+        p = float(nct.sf(crit, df, nc) + nct.cdf(-crit, df, nc))
+    if not np.isfinite(p):  # scipy's noncentral t gives NaN far in the tail: the shifted-t limit
+        p = float(t.sf(crit - nc, df) + t.cdf(-crit - nc, df))
+    return min(1.0, p)
 
 
 def minimum_detectable_effect(spread: Spread, alpha: float = 0.05, power: float = DEFAULT_POWER) -> float:
@@ -64,6 +68,8 @@ def minimum_detectable_effect(spread: Spread, alpha: float = 0.05, power: float 
     hi = spread.se
     while power_at(hi, spread, alpha) < power:
         hi *= 2
+        if hi > 1e6 * spread.se:
+            return float("nan")
     return float(brentq(lambda x: power_at(x, spread, alpha) - power, 0.0, hi, xtol=1e-10 * hi))
 
 
