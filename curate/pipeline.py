@@ -102,7 +102,7 @@ def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict 
     for r in rows:
         problem = text_problem(r, text_field, max_chars)
         (dropped.append(quarantined(r, problem)) if problem else kept.append(r))
-    funnel = [{"step": "input", "kind": "check", "dropped": len(dropped), "rows_after": len(kept)}]
+    funnel = [funnel_entry("input", "check", len(rows), len(dropped), time.perf_counter() - started)]
     if executor == "ray":
         from .ray_executor import run_steps_ray
         kept, more, funnel_tail = run_steps_ray(kept, steps)
@@ -118,27 +118,41 @@ def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict 
     return kept, dropped, report
 
 
+def funnel_entry(name: str, kind: str, rows_in: int, dropped: int, seconds: float | None) -> dict:
+    """One funnel step: rows it saw, dropped and left, its seconds and rows per second (None when untimed)."""
+    rate = round(rows_in / seconds, 1) if seconds else None
+    return {"step": name, "kind": kind, "rows_in": rows_in, "dropped": dropped, "rows_after": rows_in - dropped,
+            "seconds": None if seconds is None else round(seconds, 3), "rows_per_s": rate}
+
+
 def run_steps_local(rows: list[dict], steps: list[tuple[str, str, Any]]) -> tuple[list[dict], list[dict], list]:
-    """Run built steps in this process: (kept, dropped, funnel entries)."""
+    """Run built steps in this process: (kept, dropped, funnel entries with each step's wall seconds)."""
     kept, dropped, funnel = list(rows), [], []
     for kind, name, part in steps:
+        started, rows_in = time.perf_counter(), len(kept)
         if kind == "scorer":
             apply_scorers(kept, {name: part})
-            funnel.append({"step": name, "kind": "scorer", "dropped": 0, "rows_after": len(kept)})
+            funnel.append(funnel_entry(name, "scorer", rows_in, 0, time.perf_counter() - started))
             continue
         kept, lost = apply_one_filter(kept, part, part.reject_batch(kept))
         dropped += lost
-        funnel.append({"step": name, "kind": "filter", "dropped": len(lost), "rows_after": len(kept)})
+        funnel.append(funnel_entry(name, "filter", rows_in, len(lost), time.perf_counter() - started))
     return kept, dropped, funnel
 
 
 def format_funnel(report: dict) -> str:
-    """The funnel as a small table: rows in, dropped per step (in order), rows out."""
+    """The funnel as a small table: rows in, dropped per step (in order) with its seconds and rows/s, rows out."""
     lines = [f"{'rows in':<24}{report['rows_in']:>10}"]
     for step in report["funnel"]:
         label = f"  - {step['step']}" + (" (scorer)" if step["kind"] == "scorer" else "")
-        lines.append(f"{label:<24}{-step['dropped'] if step['dropped'] else 0:>10}   → {step['rows_after']}")
+        line = f"{label:<24}{-step['dropped'] if step['dropped'] else 0:>10}   → {step['rows_after']:<10}"
+        if step.get("seconds") is not None:
+            rate = step.get("rows_per_s")
+            line += f"{step['seconds']:>9.2f} s" + (f"{rate:>11.1f} rows/s" if rate is not None else "")
+        lines.append(line.rstrip())
     lines.append(f"{'rows out':<24}{report['rows_out']:>10}")
+    if report.get("seconds") is not None:
+        lines.append(f"{'total':<24}{'':>10}   {'':<11}{report['seconds']:>9.2f} s")
     return "\n".join(lines)
 
 
@@ -197,6 +211,7 @@ def curate_run(candidates: Sequence[dict], prompts: Sequence[dict] = (),
     dropped = list(quarantined_rows) + dropped
     report["rows_in"] += len(quarantined_rows)
     report["funnel"][0]["dropped"] += len(quarantined_rows)
+    report["funnel"][0]["rows_in"] = report["funnel"][0].get("rows_in", 0) + len(quarantined_rows)
     report["dropped_total"] = len(dropped)
     report["input"] = input_path
     run = RunFolder.open("curate", {**report["config"], "input": input_path}, out=out)

@@ -10,21 +10,27 @@ the bucket's first row plus a chain), so verification and clustering on the driv
 from __future__ import annotations
 
 import json
+import os
+import time
 from typing import Any
 
 import numpy as np
 
 from .dedup.minhash import MinHashConfig, MinHasher, verify_pairs
 from .filtering import Filter, apply_one_filter
-from .pipeline import build_step, run_steps_local
+from .pipeline import build_step, funnel_entry, run_steps_local
 
 _BUILT: dict[str, list] = {}  # per worker process: filters built from a spec list, reused across batches
 
 
 def start_ray(options: dict | None = None) -> None:
-    """Use the running Ray, `options["address"]`, or start a local one (2 CPUs, no dashboard)."""
+    """Use the running Ray, `options["address"]` (else $RAY_ADDRESS, e.g. a cluster made with `ray start`),
+    or start a local one (2 CPUs, no dashboard)."""
     from .generate_ray import init_ray
-    init_ray(options or {})
+    options = dict(options or {})
+    if not options.get("address") and os.environ.get("RAY_ADDRESS"):
+        options["address"] = os.environ["RAY_ADDRESS"]
+    init_ray(options)
 
 
 def _num_blocks(n: int, per_block: int) -> int:
@@ -41,15 +47,20 @@ def _filters_for(specs_json: str) -> list:
 
 
 def _reject_rows(batch: dict, specs_json: str) -> dict:
-    """Ray task: first rejecting filter per row → (step position, reason, extra columns as JSON)."""
+    """Ray task: first rejecting filter per row → (step position, reason, extra columns as JSON), and each
+    filter's seconds on this batch (in the batch's first row, zeros elsewhere, so a column sum is the total)."""
     filters = _filters_for(specs_json)
     rows = [json.loads(r) for r in batch["row"]]
     step = np.full(len(rows), -1, dtype=np.int64)
     reason = [""] * len(rows)
     extra = ["{}"] * len(rows)
+    seconds = np.zeros((len(rows), len(filters)), dtype=np.float64)
     alive = list(range(len(rows)))
     for k, f in enumerate(filters):
+        started = time.perf_counter()
         verdicts = f.reject_batch([rows[i] for i in alive])
+        if len(rows):
+            seconds[0, k] = time.perf_counter() - started
         still = []
         for i, v in zip(alive, verdicts):
             if v is None:
@@ -64,7 +75,7 @@ def _reject_rows(batch: dict, specs_json: str) -> dict:
         before = json.loads(sent)
         changed.append(json.dumps({k: v for k, v in row.items() if before.get(k, _MISSING) != v}, default=str))
     return {"idx": batch["idx"], "step": step, "reason": np.array(reason, dtype=object),
-            "extra": np.array(extra, dtype=object), "changed": np.array(changed, dtype=object)}
+            "extra": np.array(extra, dtype=object), "changed": np.array(changed, dtype=object), "seconds": seconds}
 
 
 _MISSING = object()
@@ -82,7 +93,9 @@ def _row_segment_on_ray(rows: list[dict], segment: list[tuple[str, str, Filter]]
     ds = ds.map_batches(_reject_rows, fn_kwargs={"specs_json": specs_json}, batch_format="numpy", batch_size=256)
     verdicts: dict[int, tuple[int, str, dict]] = {}
     rows = list(rows)
+    task_seconds = np.zeros(len(segment))
     for batch in ds.iter_batches(batch_format="numpy", batch_size=None):
+        task_seconds += batch["seconds"].sum(axis=0)
         for i, k, why, extra, changed in zip(batch["idx"], batch["step"], batch["reason"], batch["extra"],
                                              batch["changed"]):
             if k >= 0:
@@ -97,10 +110,12 @@ def _row_segment_on_ray(rows: list[dict], segment: list[tuple[str, str, Filter]]
             v = verdicts.get(i)
             reasons.append(_Reason(v[1], v[2]) if v and v[0] == k else None)
         survivors = [i for i, r in zip(positions, reasons) if r is None]
+        rows_in = len(kept)
         kept, lost = apply_one_filter(kept, part, reasons)
         positions = survivors
         dropped += lost
-        funnel.append({"step": name, "kind": "filter", "dropped": len(lost), "rows_after": len(kept)})
+        # seconds here are task seconds summed over the workers' batches (steps share one Ray task)
+        funnel.append(funnel_entry(name, "filter", rows_in, len(lost), float(task_seconds[k])))
     return kept, dropped, funnel
 
 

@@ -23,12 +23,19 @@ def funnel_rows(rows_in: int, dropped: dict) -> pd.DataFrame:
 
 def funnel_from_report(report: dict) -> pd.DataFrame | None:
     """The funnel of a curate report.json: `funnel` as a list of {step, dropped, rows_after} (what
-    `alignsmith curate` writes) or `{rows_in, dropped: {filter: n}}` (a `Funnel.to_dict()`)."""
+    `alignsmith curate` writes; with `seconds` and `rows_per_s` per step since issue 18, shown when there)
+    or `{rows_in, dropped: {filter: n}}` (a `Funnel.to_dict()`)."""
     steps = report.get("funnel")
     if isinstance(steps, list) and "rows_in" in report:
+        steps = [s for s in steps if isinstance(s, dict)]
+        timed = any(s.get("seconds") is not None for s in steps)
         out = [{"step": "rows in", "rows_left": int(report["rows_in"]), "dropped": 0}]
-        out += [{"step": str(s.get("step")), "rows_left": int(s.get("rows_after", 0)),
-                 "dropped": int(s.get("dropped", 0))} for s in steps if isinstance(s, dict)]
+        for s in steps:
+            row = {"step": str(s.get("step")), "rows_left": int(s.get("rows_after", 0)),
+                   "dropped": int(s.get("dropped", 0))}
+            if timed:
+                row.update(seconds=s.get("seconds"), rows_per_s=s.get("rows_per_s"))
+            out.append(row)
         return pd.DataFrame(out)
     funnel = steps if isinstance(steps, dict) else report
     if "rows_in" in funnel and isinstance(funnel.get("dropped"), dict):
@@ -42,7 +49,8 @@ def funnel_chart(table: pd.DataFrame, title: str) -> alt.Chart:
     return alt.Chart(table).mark_bar().encode(
         x=alt.X("rows_left:Q", title="rows left"),
         y=alt.Y("label:N", sort=table["label"].tolist(), title=None, axis=alt.Axis(labelLimit=320)),
-        tooltip=["step", "rows_left", "dropped"]).properties(title=title)
+        tooltip=[c for c in ("step", "rows_left", "dropped", "seconds", "rows_per_s") if c in table.columns]
+    ).properties(title=title)
 
 
 def search_rows(df: pd.DataFrame, query: str, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -64,6 +72,11 @@ def render_curate(run: Run) -> None:
         if table is not None:
             st.altair_chart(funnel_chart(table, "curation funnel (rows left after each step)"), width="stretch")
             st.dataframe(table, hide_index=True, key="curate-funnel")
+            if "seconds" in table.columns and table["seconds"].notna().any():
+                slowest = table.loc[table["seconds"].fillna(-1).idxmax()]
+                st.caption(f"slowest step: {slowest['step']} ({slowest['seconds']:.2f} s of "
+                           f"{loaded.get('seconds') or float('nan'):.2f} s in all); on Ray, a step's seconds are "
+                           "summed over its workers")
     browse_file(run, "kept.parquet", "kept rows", ("prompt", "response"))
     browse_file(run, "dropped.parquet", "dropped rows (with reasons)", ("prompt", "response", "drop_reason"))
 

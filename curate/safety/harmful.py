@@ -28,12 +28,15 @@ class HarmfulPromptClassifier:
     multi-sentence request sentence by sentence too, which fixes that but loses context given in
     another sentence. `feature_model` replaces the model the head was fitted on (a folder of the same
     model, e.g. elsewhere on disk); a head fitted over MiniLM sentence embeddings (meta without
-    "features") uses `embedding_model` instead.
+    "features") uses `embedding_model` instead. The model runs only on prompts no rule decides (a rule
+    sets the score whatever the model says). `cache=True` keeps each distinct prompt's model probability
+    in the on-disk score cache (`score_cache.py`), keyed by the head file's and feature model's hashes.
     """
 
     def __init__(self, *, weights: str | None = None, threshold: float | None = None,
                  embedding_model: str | None = None, feature_model: str | None = None,
-                 use_rules: bool = True, use_model: bool = True, sentences: str = "long"):
+                 use_rules: bool = True, use_model: bool = True, sentences: str = "long",
+                 cache: bool = False, cache_path: str | None = None):
         if not (use_rules or use_model):
             raise ValueError("HarmfulPromptClassifier needs use_rules or use_model (or both)")
         if sentences not in SENTENCE_MODES:
@@ -45,6 +48,21 @@ class HarmfulPromptClassifier:
         self.use_rules = use_rules
         self._embedding_model = embedding_model
         self._feature_model = feature_model
+        self._cache = self._open_cache(weights or HARMFUL_PROMPT_WEIGHTS, cache_path) if cache and use_model \
+            else None
+
+    def _open_cache(self, weights: str, cache_path: str | None):
+        from ..models import resolve_model
+        from .score_cache import ScoreCache, head_file_bytes, model_identity, namespace
+        meta = self.head.meta
+        if meta.get("features") == "lm_hidden":
+            model = model_identity(resolve_model(self._feature_model or meta["feature_model"]))
+        else:
+            from ..embeddings import default_model_path
+            model = model_identity(self._embedding_model or default_model_path())
+        space = namespace(kind=b"harmful_prompt", head=head_file_bytes(weights), model=model,
+                          sentences=self.sentences)
+        return ScoreCache(space, cache_path)
 
     def rule_hits(self, prompts: Sequence[str]) -> list[str | None]:
         """Name of the phrase rule that fires on each prompt, or None."""
@@ -74,17 +92,23 @@ class HarmfulPromptClassifier:
             raise TypeError("pass a list of prompts, not one string")
         if not prompts:
             return []
-        scores = [0.0] * len(prompts)
+        hits = self.rule_hits(prompts) if self.use_rules else [None] * len(prompts)
+        scores = [RULE_SCORE if hit else 0.0 for hit in hits]
         if self.head is not None:
-            texts = [p if p and p.strip() else " " for p in prompts]
-            windows = self._sentence_windows(texts)
-            flat = texts + [w for ws in windows for w in ws]
-            probs = [float(p) for p in self.head.probability(self._features(flat))]
-            scores, extra = probs[:len(texts)], iter(probs[len(texts):])
-            scores = [max([s] + [next(extra) for _ in ws]) for s, ws in zip(scores, windows)]
-        if self.use_rules:
-            scores = [RULE_SCORE if hit else s for s, hit in zip(scores, self.rule_hits(prompts))]
+            from .score_cache import cached_scores
+            todo = [i for i, hit in enumerate(hits) if not hit]  # a rule's score stands whatever the model says
+            texts = [prompts[i] if prompts[i] and prompts[i].strip() else " " for i in todo]
+            for i, p in zip(todo, cached_scores(texts, self._model_probabilities, self._cache)):
+                scores[i] = p
         return scores
+
+    def _model_probabilities(self, texts: list[str]) -> list[float]:
+        """The probe's probability per request: the highest over the whole request and its sentence windows."""
+        windows = self._sentence_windows(texts)
+        flat = texts + [w for ws in windows for w in ws]
+        probs = [float(p) for p in self.head.probability(self._features(flat))]
+        scores, extra = probs[:len(texts)], iter(probs[len(texts):])
+        return [max([s] + [next(extra) for _ in ws]) for s, ws in zip(scores, windows)]
 
     def predict(self, prompts: Sequence[str]) -> list[bool]:
         """True where a prompt asks for help with harm."""

@@ -47,13 +47,19 @@ def _missing_field(row: dict) -> str | None:
 JUDGEMENT_OPTIONS = {"harm_threshold": float | None, "refusal_threshold": float, "harm_sentences": str,
                      "judge_backend": str | None, "judge_model": str | None, "judge_fallback": str,
                      "judge_backend_options": dict | None, "seed": int,
-                     "help_seeking_categories": list[str] | str | None}
+                     "help_seeking_categories": list[str] | str | None,
+                     "cache": bool, "cache_path": str | None, "rules_first": bool}
 
 
 class SafetyJudgements:
-    """Harm scores for prompts and refusal scores for responses, computed once per batch."""
+    """Harm scores for prompts and refusal scores for responses: each distinct text is run through a model
+    once (per batch, and across batches, steps and reruns through the on-disk score cache unless the
+    option `cache: false` or $ALIGNSMITH_SAFETY_CACHE=0 turns it off; `cache_path` moves it).
+    `decisions_only` (the filter, unless `rules_first: false`): a refusal phrase decides without the
+    refusal model, so its score reads RULE_FLOOR (0.90); the keep/drop decisions do not change."""
 
-    def __init__(self, options: dict[str, Any]):
+    def __init__(self, options: dict[str, Any], decisions_only: bool = False):
+        from .score_cache import cache_enabled
         harm_threshold = options.get("harm_threshold")
         categories = options.get("help_seeking_categories", HELP_SEEKING_CATEGORIES)
         self.help_seeking_categories = {categories} if isinstance(categories, str) else set(categories or ())
@@ -63,13 +69,17 @@ class SafetyJudgements:
             self.classifier, self.detector = _judges(options)
         else:
             from .harmful import HarmfulPromptClassifier
-            from .refusal import RefusalDetector
+            from .refusal import RULE_FLOOR, RefusalDetector
+            cache = cache_enabled(options.get("cache", True))
+            cache_path = options.get("cache_path")
+            rules_first = decisions_only and bool(options.get("rules_first", True))
             # Unset: the classifier's own threshold, chosen on its dev set when the weights were fitted.
             self.classifier = HarmfulPromptClassifier(
                 threshold=None if harm_threshold is None else float(harm_threshold),
-                sentences=str(options.get("harm_sentences", "long")))
+                sentences=str(options.get("harm_sentences", "long")), cache=cache, cache_path=cache_path)
             self.harm_threshold = self.classifier.threshold
-            self.detector = RefusalDetector(threshold=self.refusal_threshold)
+            self.detector = RefusalDetector(threshold=self.refusal_threshold, cache=cache, cache_path=cache_path,
+                                            rules_first=rules_first and self.refusal_threshold <= RULE_FLOOR)
 
     def judge_parse_failures(self) -> int:
         """How many judge answers could not be parsed in the last batch (0 without a judge)."""
@@ -117,7 +127,9 @@ class SafetyPolicyFilter(Filter):
     False` so pair building can use it as a rejected answer), `drop_over_refusal` (default true),
     `harm_threshold` (default: the harmful-prompt classifier's dev-set threshold, 0.5 for a judge),
     `harm_sentences` ("long", or "always" to score every multi-sentence prompt sentence by sentence too),
-    `refusal_threshold` (0.5); `judge_backend` + `judge_model` (and optionally
+    `refusal_threshold` (0.5), `cache` (default true: the on-disk score cache, see `score_cache.py`),
+    `cache_path`, `rules_first` (default true: the refusal model skips responses a phrase rule decides);
+    `judge_backend` + `judge_model` (and optionally
     `judge_fallback`, `judge_backend_options`) label with an LLM judge instead of the local classifiers.
     `help_seeking_categories` (default ["help_seeking"]): prompt categories that are benign by declaration,
     so a refusal of them is dropped as over-refusal of a help-seeking request.
@@ -142,7 +154,7 @@ class SafetyPolicyFilter(Filter):
     def reject_batch(self, rows: list[dict]) -> list[str | None]:
         """Reasons for many rows; prompts and responses are embedded in batches."""
         if self._judgements is None:
-            self._judgements = SafetyJudgements(self.options)
+            self._judgements = SafetyJudgements(self.options, decisions_only=True)
         j = self._judgements
         reasons: list[str | None] = []
         for row, scores in zip(rows, j.judge(rows)):

@@ -63,7 +63,10 @@ def test_curate_rows_ray_matches_local_and_dedup_command(tmp_path):
     assert local[0] == on_ray[0]
     key = lambda r: r["candidate_id"]  # noqa: E731
     assert sorted(local[1], key=key) == sorted(on_ray[1], key=key)
-    assert local[2]["funnel"] == on_ray[2]["funnel"]
+    counts = lambda report: [(s["step"], s["rows_in"], s["dropped"], s["rows_after"])  # noqa: E731
+                             for s in report["funnel"]]  # seconds differ run to run
+    assert counts(local[2]) == counts(on_ray[2])
+    assert all(s["seconds"] is not None and s["seconds"] >= 0 for s in on_ray[2]["funnel"])
     assert any(d["drop_reason"].startswith("dedup: ") for d in on_ray[1])
 
     src = tmp_path / "in.jsonl"
