@@ -72,9 +72,23 @@ def run(args) -> int:
         return 0
     if not args.input:
         raise ValueError("--input is required (a curate run folder or a candidates file)")
+    from .errors import InputError
+    from .pairs_export import pairs_run_config
+    from .run_state import input_fingerprint
+    from .runs import RunFolder
     source = resolve_input(args.input)
-    result = build_pairs(read_rows(source), None, config)
-    run_folder = write_pairs_run(result, args.out, input_path=str(source))
+    inputs = [input_fingerprint(source)]
+    finished = RunFolder.finished("pairs", pairs_run_config(config, str(source), inputs), args.out)
+    if finished is not None:
+        print(f"pairs: {finished.path} already holds this config's finished run (same input content); "
+              "nothing to redo")
+        return 0
+    rows = read_rows(source)
+    if not rows:
+        raise InputError("no candidate rows: nothing to pair (did curate drop everything? see its "
+                         "dropped.parquet and report.json)", path=str(source))
+    result = build_pairs(rows, None, config)
+    run_folder = write_pairs_run(result, args.out, input_path=str(source), inputs=inputs)
     s = result.stats
     print(f"pairs: {s['candidates_in']} candidates for {s['prompts_in']} prompts -> {s['pairs_out']} pairs "
           f"({len(result.dropped_pairs)} proposals dropped, reasons in card.md), {s['sft_rows']} SFT rows")

@@ -14,9 +14,11 @@ Row = dict[str, Any]
 
 def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, Row]]:
     """Yield (line_or_row_number, row) from a JSONL/JSON/CSV/Parquet file; malformed lines raise InputError."""
+    from .run_state import require_finished
     path = Path(path)
     if not path.exists():
         raise InputError("file does not exist", path=str(path))
+    require_finished(path)  # never read a killed or running stage's output as finished
     suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
     if suffix in (".jsonl", ".jsonl.gz", ".ndjson"):
         yield from _iter_jsonl(path)

@@ -19,7 +19,7 @@ from .datafiles import read_parquet, write_parquet
 from .models import EMBEDDED_MODEL
 from .prompts import load_prompts
 from .records import candidate_id, stable_hash
-from .runs import RunConflictError, RunFolder, metric
+from .runs import RunFolder, metric
 
 CANDIDATES_DIR = "candidates"
 EXECUTORS = ("local", "ray")
@@ -61,8 +61,10 @@ class GenerateConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the flag when a value cannot work."""
+        from .backends.base import check_backend_name
         if not self.prompts:
             raise ValueError("--prompts PATH is required (JSONL/CSV/Parquet with a `prompt` field)")
+        check_backend_name(self.backend)
         for name, low in (("n", 1), ("max_tokens", 1), ("shard_size", 1)):
             if getattr(self, name) < low:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least {low}, got {getattr(self, name)}")
@@ -166,13 +168,8 @@ def open_generate_run(config: GenerateConfig, prompt_rows: list[dict], quarantin
                       out: str | None) -> RunFolder:
     """Create or resume the run folder; a folder made by another config or prompt set is refused."""
     fingerprint = stable_hash([r["prompt_id"] for r in prompt_rows])
-    try:
-        run = RunFolder.open("generate", {**config.recorded(), "prompts_fingerprint": fingerprint}, out=out)
-    except RunConflictError as e:
-        old = (RunFolder(Path(out)).read_config() or {}) if out else {}
-        changed = sorted(k for k, v in {**config.recorded(), "prompts_fingerprint": fingerprint}.items()
-                         if k in old and old[k] != v)
-        raise ValueError(f"{e}. Changed: {', '.join(changed) or 'prompt set or config layout'}") from e
+    # RunConflictError lists the fields that differ from the folder's config.
+    run = RunFolder.open("generate", {**config.recorded(), "prompts_fingerprint": fingerprint}, out=out)
     if not run.file("prompts.parquet").exists():
         if quarantined:
             # The bad rows' shapes differ from row to row, so each is kept as its JSON text.

@@ -13,10 +13,15 @@ from .runs import RunFolder, metric
 EXPORT_FILES = ("dpo.parquet", "sft.parquet", "prompts.parquet", "card.json")
 
 
-def write_pairs_run(result: Any, out: str | os.PathLike | None = None, *, input_path: str | None = None) -> RunFolder:
+def pairs_run_config(config: Any, input_path: str | None = None, inputs: list[dict] | None = None) -> dict:
+    """What a pairs run folder records (and hashes): the PairsConfig, the input path and its fingerprint."""
+    return {**config.to_dict(), "input": input_path, "inputs": list(inputs or [])}
+
+
+def write_pairs_run(result: Any, out: str | os.PathLike | None = None, *, input_path: str | None = None,
+                    inputs: list[dict] | None = None) -> RunFolder:
     """Write dpo/sft/prompts Parquet, every drop with its reason, raw judgements, the card, then DONE."""
-    config = {**result.config.to_dict(), "input": input_path}
-    run = RunFolder.open("pairs", config, out)
+    run = RunFolder.open("pairs", pairs_run_config(result.config, input_path, inputs), out)
     write_parquet(run.file("dpo.parquet"), result.pairs)
     write_parquet(run.file("sft.parquet"), result.sft)
     write_parquet(run.file("prompts.parquet"), result.prompts)

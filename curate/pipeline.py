@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
+
 from .config import check_call_options
 from .filtering import FILTERS, Filter, apply_one_filter
 from .quarantine import MAX_TEXT_CHARS, quarantined, require_field, text_problem
@@ -84,6 +85,13 @@ def build_step(spec: dict) -> tuple[str, str, Filter | Scorer]:
     return kind, name, cls(**check_call_options(cls, options, f"{kind} {name!r} option"))
 
 
+def step_specs(filter_specs: Sequence[dict | str] | dict | None) -> list[dict]:
+    """The normalised step list of a list of steps, a loaded config mapping, or None (packaged default)."""
+    config = filter_specs if isinstance(filter_specs, dict) else \
+        {"steps": list(filter_specs)} if filter_specs is not None else load_config()
+    return [normalise_step(s) for s in config["steps"]]
+
+
 def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict | None = None, *,
                 text_field: str = "response", max_chars: int = MAX_TEXT_CHARS,
                 executor: str = "local") -> tuple[list[dict], list[dict], dict]:
@@ -92,10 +100,8 @@ def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict 
     `filter_specs`: a list of steps, a loaded config mapping, or None for the packaged default.
     `executor`: "local" or "ray" (same results; Ray Data runs the per-row filters and MinHash banding).
     """
-    config = filter_specs if isinstance(filter_specs, dict) else \
-        {"steps": list(filter_specs)} if filter_specs is not None else load_config()
     require_field(list(rows), text_field)
-    specs = [normalise_step(s) for s in config["steps"]]
+    specs = step_specs(filter_specs)
     steps = [build_step(s) for s in specs]
     started = time.perf_counter()
     kept, dropped = [], []
@@ -168,10 +174,12 @@ def load_input(path: str | Path) -> tuple[list[dict], list[dict]]:
     from .datafiles import read_parquet
     from .errors import InputError
     from .quarantine import read_rows_quarantined
+    from .run_state import require_finished
     path = Path(path)
     if not path.exists():
         raise InputError("input does not exist (give a generate run folder or a .parquet/.jsonl file)",
                          path=str(path))
+    require_finished(path)
     if path.is_dir():
         shards = path / "candidates"
         if shards.is_dir():
@@ -205,7 +213,15 @@ def curate_run(candidates: Sequence[dict], prompts: Sequence[dict] = (),
     metrics.json, then DONE. `quarantined_rows` (unreadable input lines) are counted in and dropped.
     """
     from .datafiles import write_json
+    from .run_state import input_fingerprint
     from .runs import RunFolder, metric
+    # What was read (content hash) is part of the config: a changed input never rewrites a finished folder.
+    inputs = [input_fingerprint(input_path)] if input_path and Path(input_path).exists() else []
+    planned = {"steps": step_specs(steps), "text_field": text_field, "max_chars": MAX_TEXT_CHARS,
+               "input": input_path, "inputs": inputs}
+    finished = RunFolder.finished("curate", planned, out)
+    if finished is not None:  # the same config on the same input already finished here: nothing to redo
+        return finished
     rows = join_prompts(list(candidates), list(prompts)) if prompts else list(candidates)
     kept, dropped, report = curate_rows(rows, steps, text_field=text_field, executor=executor)
     dropped = list(quarantined_rows) + dropped
@@ -214,7 +230,7 @@ def curate_run(candidates: Sequence[dict], prompts: Sequence[dict] = (),
     report["funnel"][0]["rows_in"] = report["funnel"][0].get("rows_in", 0) + len(quarantined_rows)
     report["dropped_total"] = len(dropped)
     report["input"] = input_path
-    run = RunFolder.open("curate", {**report["config"], "input": input_path}, out=out)
+    run = RunFolder.open("curate", {**report["config"], "input": input_path, "inputs": inputs}, out=out)
     report["json_encoded_columns"] = {}
     for name, part in (("kept", [{k: v for k, v in r.items() if k != "_line"} for r in kept]), ("dropped", dropped)):
         report["json_encoded_columns"][name] = write_rows_safely(run, name, part)

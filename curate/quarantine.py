@@ -13,6 +13,7 @@ from typing import Any
 from .datafiles import iter_rows
 from .errors import InputError
 from .records import as_messages, user_text
+from .run_state import require_finished
 
 MAX_TEXT_CHARS = 1_000_000  # a 1M-character "response" is a data bug, not text to learn from
 RAW_PREVIEW_CHARS = 2_000   # how much of an unreadable line a quarantined row keeps
@@ -70,6 +71,7 @@ def read_rows_quarantined(path: str | os.PathLike) -> tuple[list[dict], list[dic
         return [{**row, "_line": n} for n, row in iter_rows(path)], []
     if not path.exists():
         raise InputError("file does not exist", path=str(path))
+    require_finished(path)
     rows, bad = [], []
     with open(path, "rb") as f:
         for lineno, raw in enumerate(f, 1):

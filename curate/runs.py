@@ -8,7 +8,10 @@ import datetime as _dt
 import json
 import os
 import platform
+import shlex
+import socket
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,15 +19,24 @@ from typing import Any
 import yaml
 
 from .datafiles import atomic_write_bytes, read_parquet, write_json, write_parquet
+from .errors import InputError
 from .records import stable_hash
+from .run_state import run_config
 
 DEFAULT_ROOT = "runs"
 # Fields that describe where/when a run happened, not what it computes: left out of the hash.
-_VOLATILE = ("versions", "git_sha", "started_at", "out")
+_VOLATILE = ("versions", "git_sha", "started_at", "out", "command")
+LOCK_FILE = ".lock"
+# Run folders this process holds the lock of: path -> open lock file descriptor.
+_HELD: dict[str, int] = {}
 
 
-class RunConflictError(RuntimeError):
-    """An existing run folder was made with a different config; mixing outputs is refused."""
+class RunConflictError(InputError):
+    """An existing folder was made with a different config (or is no run folder); writing there is refused."""
+
+
+class RunLockedError(InputError):
+    """Another process is writing this run folder right now."""
 
 
 def runs_root() -> Path:
@@ -79,6 +91,7 @@ class RunFolder:
         h = config_hash(config)
         if out is not None:
             path = Path(out)
+            check_out_folder(path, config)
         else:
             base = runs_root() / kind
             unfinished = sorted(p for p in base.glob(f"*-{h}*") if not (p / "DONE").exists()) \
@@ -90,15 +103,54 @@ class RunFolder:
                 k += 1
                 path = base / f"{stamp}-{h}-{k}"
         run = cls(path)
+        path.mkdir(parents=True, exist_ok=True)
+        run.lock()  # from here on no other process writes this folder, so check-then-write is safe
         existing = run.read_config()
         if existing is not None and existing.get("config_hash") != h:
-            raise RunConflictError(
-                f"{path} was made by a different config (hash {existing.get('config_hash')}, now {h}); "
-                "use a new --out folder or delete this one")
-        path.mkdir(parents=True, exist_ok=True)
+            run.unlock()
+            raise RunConflictError(conflict_message(path, existing, config))
+        remove_stale_temporaries(path)
         if existing is None:
             run.write_config(config)
         return run
+
+    @classmethod
+    def finished(cls, kind: str, config: dict, out: str | os.PathLike | None) -> "RunFolder | None":
+        """Before any work: the finished run of this same config at `out` (nothing to redo), or None;
+        raises RunConflictError when `out` cannot take this run (see check_out_folder)."""
+        return check_out_folder(Path(out), {**config, "kind": kind}) if out is not None else None
+
+    # -- lock ----------------------------------------------------------------------------------
+    def lock(self) -> None:
+        """Take an exclusive `fcntl.flock` on the folder's lock file (held until DONE or process exit).
+
+        A second process gets RunLockedError naming the holder (pid, host, command, start time).
+        """
+        import fcntl
+        key = str(self.path.resolve())
+        if key in _HELD:
+            return
+        fd = os.open(self.file(LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode("utf-8", errors="replace").strip() or "another process"
+            os.close(fd)
+            raise RunLockedError(f"run folder is in use by {holder}; wait for it to finish (or stop that "
+                                 "process) and rerun", path=str(self.path)) from None
+        command = shlex.join(sys.argv) if sys.argv and sys.argv[0] else "python"
+        stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {stamp} ({command})\n".encode(), 0)
+        _HELD[key] = fd
+
+    def unlock(self) -> None:
+        """Release the lock this process holds on the folder (if any)."""
+        import fcntl
+        fd = _HELD.pop(str(self.path.resolve()), None)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     # -- files -------------------------------------------------------------------------------
     def file(self, name: str) -> Path:
@@ -111,6 +163,8 @@ class RunFolder:
         full.setdefault("versions", package_versions())
         full.setdefault("git_sha", git_sha())
         full.setdefault("started_at", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+        if sys.argv and Path(sys.argv[0]).name == "alignsmith":  # the resume hint quotes it
+            full.setdefault("command", shlex.join(["alignsmith", *sys.argv[1:]]))
         text = yaml.safe_dump(json.loads(json.dumps(full, default=str)), sort_keys=False, allow_unicode=True)
         atomic_write_bytes(self.file("config.yaml"), text.encode("utf-8"))
 
@@ -143,6 +197,46 @@ class RunFolder:
         """Write DONE last: from now on readers may treat the folder as finished."""
         stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         atomic_write_bytes(self.file("DONE"), (stamp + "\n").encode())
+        self.unlock()
+
+
+def check_out_folder(path: Path, config: dict | None = None) -> "RunFolder | None":
+    """Refuse an `--out` that cannot take this run, before any work: a file, a folder that is no run folder
+    but holds files, or a run folder made by another config (the differing fields are listed).
+
+    Returns the folder when it is a finished run of this very config (nothing to redo), else None.
+    """
+    if path.exists() and not path.is_dir():
+        raise RunConflictError("--out is a file; give a folder", path=str(path))
+    if not path.is_dir():
+        return None
+    existing = run_config(path)
+    if existing is None:
+        if any(not p.name.startswith(".") for p in path.iterdir()):
+            raise RunConflictError("--out is an existing folder that is not an alignsmith run folder (no "
+                                   "config.yaml of a run); give a new or empty folder", path=str(path))
+        return None
+    if config is not None:
+        if existing.get("config_hash") != config_hash(config):
+            raise RunConflictError(conflict_message(path, existing, config))
+    return RunFolder(path) if (path / "DONE").exists() else None
+
+
+def conflict_message(path: Path, existing: dict, config: dict) -> str:
+    """Why `config` cannot write into `path`: the fields whose values differ from the folder's config."""
+    new = json.loads(json.dumps(config, default=str))
+    keys = [k for k in dict.fromkeys([*existing, *new]) if k not in _VOLATILE and k != "config_hash"]
+    changed = [k for k in keys if existing.get(k) != new.get(k)]
+    state = "finished" if (path / "DONE").exists() else "unfinished"
+    return (f"{path} is a {state} run made by a different config (hash {existing.get('config_hash')}, now "
+            f"{config_hash(config)}). Changed: {', '.join(changed) or 'config layout'}. A run folder is never "
+            "rewritten from another config or input: use a new --out folder (or delete this one)")
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete `.name.*.tmp` files that a killed writer left (safe: the caller holds the folder's lock)."""
+    for stale in path.rglob(".*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def metric(value: float | None, *, higher_is_better: bool | None, n: int | None = None,

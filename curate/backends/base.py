@@ -79,9 +79,22 @@ def get_backend(name: str, model: str, **options) -> Backend:
     return BACKENDS.get(name)(model, **options)
 
 
+# Built-in backends and their modules; heavy engines (vLLM, torch) load only when their backend is asked for.
+BUILTIN_BACKENDS = {"vllm": "vllm_backend", "hf": "hf_backend", "openai": "openai_backend"}
+
+
+def check_backend_name(name: str) -> None:
+    """Refuse an unknown backend name before anything is created or loaded (lists every known name)."""
+    known = sorted(set(BUILTIN_BACKENDS) | set(BACKENDS.names()))
+    if name not in known:
+        import difflib
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        raise ValueError(f"unknown backend {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                         + f"; known: {', '.join(known)}")
+
+
 def _import_builtin(name: str) -> None:
-    # Heavy engines (vLLM, torch) load only when their backend is asked for.
     import importlib
-    modules = {"vllm": "vllm_backend", "hf": "hf_backend", "openai": "openai_backend"}
+    modules = BUILTIN_BACKENDS
     if name in modules and name not in BACKENDS:
         importlib.import_module(f"{__package__}.{modules[name]}")
