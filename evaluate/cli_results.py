@@ -19,6 +19,16 @@ def register(sub) -> None:
     p.add_argument("--out", help="folder for compare.json + compare.md (default runs/compare/<utc>-<hash>)")
     p.set_defaults(func=_compare)
 
+    p = sub.add_parser("power", help="items needed to detect a change in a metric, from one or two pilot eval runs")
+    p.add_argument("pilot", metavar="PILOT_RUN", help="an eval run (the current checkpoint, say)")
+    p.add_argument("pilot_new", metavar="PILOT_RUN_2", nargs="?",
+                   help="a second run on the same items (candidate or another seed): measures the paired spread")
+    p.add_argument("--metric", required=True, help="task/metric or metric, e.g. ifeval/inst_strict")
+    p.add_argument("--effect", type=float, required=True, help="change to detect, e.g. 0.02 for 2 points")
+    p.add_argument("--alpha", type=float, default=0.05, help="two-sided significance level (default 0.05)")
+    p.add_argument("--power", type=float, default=0.8, help="wanted power (default 0.8)")
+    p.set_defaults(func=_power)
+
     p = sub.add_parser("leaderboard", help="Bradley-Terry ratings and win-rate matrix over eval runs")
     p.add_argument("runs", nargs="+", metavar="RUN")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for the intervals")
@@ -56,6 +66,17 @@ def _compare(args: argparse.Namespace) -> int:
     print(report)
     print(f"wrote {folder.path}/compare.json and compare.md", file=sys.stderr)
     return result["exit_code"]
+
+
+def _power(args: argparse.Namespace) -> int:
+    from .compare_plan import plan, plan_text
+    from .results import load_eval_run
+    if not 0 < args.alpha < 1 or not 0 < args.power < 1:
+        raise ValueError("--alpha and --power must be between 0 and 1")
+    second = load_eval_run(args.pilot_new) if args.pilot_new else None
+    result = plan(load_eval_run(args.pilot), second, args.metric, args.effect, alpha=args.alpha, power=args.power)
+    print(plan_text(result), end="")
+    return 0
 
 
 def _leaderboard(args: argparse.Namespace) -> int:

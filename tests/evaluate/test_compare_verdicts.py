@@ -90,3 +90,19 @@ def test_noise_floor_keeps_a_seed_sized_difference_from_being_a_regression():
     assert 0 < r["variance"]["sampling_share"] < 1 and r["variance"]["samples"] == k
     assert far_rows["ifeval/inst_strict"]["verdict"] == "regressed"
     assert far_rows["ifeval/inst_strict"]["noise_floor"] < abs(far_rows["ifeval/inst_strict"]["diff"])
+
+
+def test_power_plan_from_two_pilots_and_one(tmp_path):
+    from alignsmith.evaluate.compare_plan import plan
+    from statsmodels.stats.power import TTestPower
+    rng = np.random.default_rng(5)
+    k = rng.integers(1, 4, 60)
+    base = make_run("b", rng.random(60) < 0.6, rng.binomial(k, 0.7) / k, k)
+    new = make_run("n", rng.random(60) < 0.6, rng.binomial(k, 0.7) / k, k)
+    two = plan(base, new, "inst_strict", 0.02)
+    expected = TTestPower().solve_power(effect_size=0.02 / two["sd_diff"], alpha=0.05, power=0.8)
+    assert two["items_needed"] == int(np.ceil(expected)) and two["pilot_items"] == 60
+    one = plan(base, None, "ifeval/inst_strict", -0.02)
+    assert one["items_needed"] > 0 and "one pilot run" in one["how"]
+    with pytest.raises(ValueError, match="not in"):
+        plan(base, None, "nope", 0.02)

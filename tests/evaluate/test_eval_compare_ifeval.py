@@ -126,3 +126,14 @@ def test_compare_on_overlapping_slices(ifeval_runs, tmp_path, shared_data):
     result = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert (result["shared_items"], result["base_only_items"], result["new_only_items"]) == (20, 521, 0)
     assert all(m["n"] == 20 for m in result["metrics"])
+
+
+def test_power_command_plans_items_for_a_two_point_drop(ifeval_runs, capsys):
+    """`alignsmith power` on the GPT-4 run vs the truncated run answers "how many items for 2 points?"."""
+    base, worse = ifeval_runs
+    assert main(["power", str(base), "--metric", "inst_strict", "--effect", "0.02"]) == 0
+    one = capsys.readouterr().out
+    assert "ifeval/inst_strict: to detect a change of 0.02 with 80% power" in one and "one pilot run" in one
+    assert main(["power", str(base), str(worse), "--metric", "ifeval/prompt_strict", "--effect", "0.02"]) == 0
+    assert "discordant of 541 items" in capsys.readouterr().out
+    assert main(["power", str(base), "--metric", "nope", "--effect", "0.02"]) == 2
