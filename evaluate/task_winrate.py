@@ -47,7 +47,7 @@ class WinRateTask(Task):
     """Options: `reference` (file or run folder), `judge` (llm | reward | verifiers), `judge_model`, ..."""
 
     name = "winrate"
-    version = "1"
+    version = "2"   # 2: AlpacaEval-LC GLM for lc_win_rate (evaluate.lc_glm)
     primary = "win"
     metrics = (MetricSpec("win", True, description="raw win rate against the reference (ties half)"),)
 
@@ -113,5 +113,5 @@ class WinRateTask(Task):
         value = None if lc.n == 0 else lc.value
         out["winrate/lc_win_rate"] = metric(value, higher_is_better=True, n=lc.n,
                                             ci=None if lc.n == 0 else (lc.ci_low, lc.ci_high),
-                                            note="length-controlled: predicted win rate at equal length")
+                                            note="length-controlled (AlpacaEval-LC GLM, one model): predicted win rate at equal length")
         return out

@@ -1,0 +1,63 @@
+"""AlpacaEval 2.0 raw and length-controlled win rates from the published judge annotations, against the
+published leaderboard (`../shared/data/alpaca_eval_annotations/leaderboard_dev.csv`).
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_alpaca_lc.py [--bootstrap 200] [--markdown]
+
+Prints per model: published and our raw / LC win rates, the differences, and the summary (mean and max
+absolute LC error, Spearman rank correlation from scipy). Measures, never gates.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+from scipy.stats import spearmanr
+
+from alignsmith.evaluate.lc_glm import LCSettings
+from alignsmith.evaluate.winrates import compute_winrates
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "alpaca_eval_annotations"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--annotations", default=str(DATA / "annotations_compact.jsonl.gz"))
+    parser.add_argument("--leaderboard", default=str(DATA / "leaderboard_dev.csv"))
+    parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = parser.parse_args()
+    start = time.perf_counter()
+    out = compute_winrates([args.annotations], settings=LCSettings(n_boot=args.bootstrap))
+    seconds = time.perf_counter() - start
+    ours = out["table"].set_index("generator")
+    published = pd.read_csv(args.leaderboard).set_index("folder")
+    rows = []
+    for folder, pub in published.iterrows():
+        mine = ours.loc[folder]
+        rows.append({"model": folder, "n": int(mine["n"]), "published_wr": pub["win_rate"],
+                     "ours_wr": mine["win_rate"], "published_lc": pub["length_controlled_winrate"],
+                     "ours_lc": mine["lc_win_rate"], "lc_ci": f"[{mine['lc_ci_low']:.1f}, {mine['lc_ci_high']:.1f}]",
+                     "lc_diff": mine["lc_win_rate"] - pub["length_controlled_winrate"]})
+    table = pd.DataFrame(rows)
+    raw_err = (table["ours_wr"] - table["published_wr"]).abs()
+    lc_err = table["lc_diff"].abs()
+    rho = spearmanr(table["ours_lc"], table["published_lc"]).statistic
+    if args.markdown:
+        print("| model | n | published WR | ours WR | published LC | ours LC | ours LC 95% CI | LC diff |")
+        print("|---|---|---|---|---|---|---|---|")
+        for r in rows:
+            print(f"| {r['model']} | {r['n']} | {r['published_wr']:.2f} | {r['ours_wr']:.2f} | "
+                  f"{r['published_lc']:.2f} | {r['ours_lc']:.2f} | {r['lc_ci']} | {r['lc_diff']:+.2f} |")
+    else:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    print(f"\nmodels fitted: {len(ours)} (all in the file); compared: {len(table)}")
+    print(f"raw win rate: max |ours - published| = {raw_err.max():.2e} points")
+    print(f"LC win rate: mean |diff| = {lc_err.mean():.2f}, max = {lc_err.max():.2f} points, "
+          f"Spearman rho = {rho:.4f}")
+    print(f"seconds (read + fit + {args.bootstrap} bootstrap rounds per model): {seconds:.1f}")
+
+
+if __name__ == "__main__":
+    main()
