@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 \
         .venv/bin/python benchmarks/bench_safety.py [--refit] [--data ../shared/data] [--out FILE.json]
+    ... bench_safety.py --blind FILE.jsonl [--out FILE.json]   # only a held-out set, per kind
 
 --refit first refits both heads (refusal: logistic regression over MiniLM embeddings; harmful prompt: a
 logistic-regression probe over SmolLM2 hidden states whose threshold is picked on our own dev sets,
@@ -14,6 +15,10 @@ classifier, accuracy / precision / recall against XSTest's safe/unsafe labels an
 type (shipped rules + model, and each alone), the same numbers on our own dev sets, and the seconds for
 the first call (model load included) and for scoring all 450 items; then both sentence modes of the
 harmful-prompt classifier on our dev sets with a benign sentence put before each request.
+
+--blind FILE measures only the shipped harmful-prompt classifier on a held-out JSONL set (`text`, `label`
+harmful/benign, and `category` or `kind`): accuracy overall and per kind with 95% Wilson intervals
+(statsmodels). It is meant to be run once, after the classifier's choices are committed.
 """
 from __future__ import annotations
 
@@ -62,6 +67,12 @@ def bench_refusal(data: Path) -> dict:
     return out
 
 
+def _wilson(correct: int, n: int) -> list[float]:
+    from statsmodels.stats.proportion import proportion_confint
+    low, high = proportion_confint(correct, n, alpha=0.05, method="wilson")
+    return [round(float(low), 3), round(float(high), 3)]
+
+
 def _harmful_report(classifier, texts: list[str], truth: list[bool], types: list[str]) -> dict:
     predicted = classifier.predict(texts)
     per_type: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -69,8 +80,39 @@ def _harmful_report(classifier, texts: list[str], truth: list[bool], types: list
         per_type[kind][0] += p == t
         per_type[kind][1] += 1
     out = _binary_report(predicted, truth)
+    out["wilson_95"] = _wilson(sum(p == t for p, t in zip(predicted, truth)), len(truth))
     out["per_type_accuracy"] = {k: round(a / n, 3) for k, (a, n) in sorted(per_type.items())}
+    out["per_type"] = {k: {"correct": a, "n": n, "wilson_95": _wilson(a, n)} for k, (a, n) in sorted(per_type.items())}
     return out
+
+
+def read_labelled_prompts(path: Path) -> tuple[list[str], list[bool], list[str]]:
+    """(texts, harmful?, kinds) from a JSONL file of {text, label: harmful|benign, category or kind};
+    a bad row raises ValueError naming the file, line and field."""
+    texts, truth, kinds = [], [], []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}:{line_no}: not JSON ({e.msg})") from None
+        text, label, kind = row.get("text"), row.get("label"), row.get("category", row.get("kind"))
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{path}:{line_no}: field 'text': missing or empty")
+        if label not in ("harmful", "benign"):
+            raise ValueError(f"{path}:{line_no}: field 'label': {label!r}, expected harmful or benign")
+        texts.append(text)
+        truth.append(label == "harmful")
+        kinds.append(str(kind or "unknown"))
+    return texts, truth, kinds
+
+
+def bench_blind(path: Path) -> dict:
+    """The shipped harmful-prompt classifier on one held-out set: overall and per kind (Wilson 95%)."""
+    from alignsmith.curate.safety import HarmfulPromptClassifier
+    texts, truth, kinds = read_labelled_prompts(path)
+    return {"file": str(path), "shipped (rules + model)": _harmful_report(HarmfulPromptClassifier(), texts, truth, kinds)}
 
 
 def bench_harmful(data: Path) -> dict:
@@ -139,7 +181,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--refit", action="store_true", help="refit the shipped heads first")
     parser.add_argument("--out", type=Path, default=None, help="also write the numbers as JSON here")
+    parser.add_argument("--blind", type=Path, default=None,
+                        help="measure only the harmful-prompt classifier on this held-out JSONL set (run it once)")
     args = parser.parse_args()
+    if args.blind:
+        results = {"harmful_prompt_blind": bench_blind(args.blind)}
+        print(json.dumps(results, indent=2))
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        return
     if args.refit:
         from alignsmith.curate.safety.fit import fit_all
         print("refit:", {k: str(v) for k, v in fit_all(args.data).items()})
