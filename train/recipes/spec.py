@@ -146,7 +146,10 @@ def _expand_stages(raw_stages: Any, context: dict, seeds: list[int], where: str)
                 resolved.setdefault("seed", seed)
             out.append(Stage(name=folder, base=name, uses=uses, args=resolved, seed=seed))
             outputs[name][seed] = str(Path(context["out"]) / folder / kind.output)
-    return out
+    # Shared stages first, then each seed's stages together: a stage can only use shared stages or its own
+    # seed's, so this order is valid, and when time runs out seed 0 is complete (trained, evaluated and
+    # compared) instead of every seed half done.
+    return [s for s in out if s.seed is None] + [s for seed in seeds for s in out if s.seed == seed]
 
 
 def _resolve(value: Any, context: dict, outputs: dict, label: str, where: str, key: str = "") -> Any:
