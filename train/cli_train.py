@@ -9,6 +9,7 @@ options (after METHOD, in any order):
   --preset NAME          cpu-smoke or gpu (train/presets/*.yaml), applied before --config
   --model NAME_OR_PATH   --dataset RUN_FOLDER_OR_FILE   --out FOLDER   --seed N   --merge
   --lora.enabled false   --lora.r 16   --reward_model FOLDER   --rewards verifiers
+  --qlora                sft/dpo: 4-bit NF4 base (bitsandbytes, the `qlora` extra) + LoRA; --qlora.<opt> too
   --eval.prompts FILE    --max_rows N
   --trl.<arg> VALUE      any argument of TRL's config class (e.g. --trl.learning_rate 1e-5)
   --print-config         print the resolved config and exit

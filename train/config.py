@@ -34,6 +34,26 @@ class LoraOptions:
 
 
 @dataclass
+class QloraOptions:
+    """QLoRA: the frozen base loads 4-bit through bitsandbytes (`pip install alignsmith[qlora]`); LoRA trains on top.
+
+    Needs `lora.enabled`. `compute_dtype` is the dtype 4-bit weights are dequantised to for each matmul;
+    `adapter_dtype` the LoRA weights' dtype. "auto": bfloat16 on CUDA (the QLoRA paper's choice),
+    float32 on CPU (bf16 updates of small adapter weights lose precision there, and fp32 is not slower).
+    """
+
+    enabled: bool = False
+    quant_type: str = "nf4"            # nf4 (NormalFloat4, the paper's) or fp4
+    double_quant: bool = True          # quantise the quantisation constants too (~0.4 bits/param saved)
+    compute_dtype: str = "auto"        # auto, bfloat16, float16, float32
+    adapter_dtype: str = "auto"        # auto, bfloat16, float32
+
+
+QLORA_METHODS = ("sft", "dpo")
+_DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+
+@dataclass
 class EvalOptions:
     """The optional eval run at each checkpoint save (see train/eval_callback.py)."""
 
@@ -53,6 +73,7 @@ class TrainConfig:
     out: str | None = None             # run folder; default runs/train-<method>/<utc>-<hash>/
     seed: int = 0
     lora: LoraOptions = field(default_factory=LoraOptions)
+    qlora: QloraOptions = field(default_factory=QloraOptions)  # --qlora: 4-bit base (see QloraOptions)
     merge: bool = False                # also save merged full weights to <out>/merged/ (for vLLM)
     max_rows: int | None = None        # use only the first N dataset rows (smoke runs)
     reward_model: str | None = None    # ppo / grpo: folder of a sequence classifier (`alignsmith train rm`)
@@ -66,7 +87,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-_NESTED = {"lora": LoraOptions, "eval": EvalOptions}
+_NESTED = {"lora": LoraOptions, "qlora": QloraOptions, "eval": EvalOptions}
 
 
 def load_preset(name: str) -> dict:
@@ -154,7 +175,7 @@ def config_from_dict(method: str, data: dict) -> TrainConfig:
         section = data.get(name) or {}
         if isinstance(section, cls):
             continue
-        if name == "lora" and isinstance(section, bool):
+        if name in ("lora", "qlora") and isinstance(section, bool):  # --lora false, --qlora
             section = {"enabled": section}
         _check_keys(section, {f.name for f in dataclasses.fields(cls)}, name)
         data[name] = cls(**check_fields(cls, section, name))
@@ -162,7 +183,25 @@ def config_from_dict(method: str, data: dict) -> TrainConfig:
         data["rewards"] = [data["rewards"]]
     config = TrainConfig(method=method, **check_fields(TrainConfig, data, "training"))
     check_trl_args(method, config.trl)
+    check_qlora(config)
     return config
+
+
+def check_qlora(config: TrainConfig) -> None:
+    """QLoRA needs LoRA, a method that trains adapters on a causal LM, and known quantisation settings."""
+    q = config.qlora
+    if not q.enabled:
+        return
+    if config.method not in QLORA_METHODS:
+        raise InputError(f"--qlora is supported for {', '.join(QLORA_METHODS)}, not {config.method}", field="qlora")
+    if not config.lora.enabled:
+        raise InputError("--qlora trains LoRA adapters on a frozen 4-bit base; it needs lora.enabled true "
+                         "(drop --lora.enabled false)", field="qlora")
+    if q.quant_type not in ("nf4", "fp4"):
+        raise InputError(f"must be nf4 or fp4, not {q.quant_type!r}", field="qlora.quant_type")
+    for name in ("compute_dtype", "adapter_dtype"):
+        if getattr(q, name) not in _DTYPES:
+            raise InputError(f"must be one of {', '.join(_DTYPES)}, not {getattr(q, name)!r}", field=f"qlora.{name}")
 
 
 def check_trl_args(method: str, trl_args: dict) -> None:

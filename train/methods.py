@@ -19,7 +19,19 @@ def _prepare(config: TrainConfig, method: str, callbacks: list | None = None,
 
 
 def _train(run: TrainingRun, trainer) -> None:
+    if run.config.qlora.enabled:
+        from .qlora import set_adapter_dtype
+        set_adapter_dtype(trainer.model, run.config.qlora)
     trainer.train(resume_from_checkpoint=True if run.resume_checkpoint() else None)
+
+
+def _policy(run: TrainingRun, args):
+    """The model to train: full precision, or with --qlora a frozen 4-bit base (LoRA is added by TRL)."""
+    if run.config.qlora.enabled:
+        from .qlora import load_quantized_causal_lm
+        return load_quantized_causal_lm(run.base_model, run.config.qlora,
+                                        gradient_checkpointing=bool(args.gradient_checkpointing))
+    return load_causal_lm(run.base_model)
 
 
 def train_sft(config: TrainConfig, callbacks: list | None = None) -> TrainResult:
@@ -29,7 +41,7 @@ def train_sft(config: TrainConfig, callbacks: list | None = None) -> TrainResult
     run, dataset = _prepare(config, "sft", callbacks)
     tokenizer = load_tokenizer(run.base_model)
     args = trl_config(config, run.output_dir, completion_only_loss=True)
-    trainer = trl.SFTTrainer(model=load_causal_lm(run.base_model), args=args, train_dataset=dataset,
+    trainer = trl.SFTTrainer(model=_policy(run, args), args=args, train_dataset=dataset,
                              processing_class=tokenizer, peft_config=lora_config(config, "CAUSAL_LM"),
                              callbacks=run.callbacks())
     _train(run, trainer)
@@ -61,7 +73,7 @@ def train_dpo(config: TrainConfig, callbacks: list | None = None) -> TrainResult
     tokenizer = load_tokenizer(run.base_model)
     defaults = {} if config.lora.enabled else {"precompute_ref_log_probs": True}
     args = trl_config(config, run.output_dir, **defaults)
-    trainer = trl.DPOTrainer(model=load_causal_lm(run.base_model), ref_model=None, args=args,
+    trainer = trl.DPOTrainer(model=_policy(run, args), ref_model=None, args=args,
                              train_dataset=dataset, processing_class=tokenizer,
                              peft_config=lora_config(config, "CAUSAL_LM"), callbacks=run.callbacks())
     _train(run, trainer)

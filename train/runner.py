@@ -154,7 +154,10 @@ def finish(run: TrainingRun, trainer, tokenizer, *, always_merge: bool = False) 
         tokenizer.save_pretrained(str(final))
         record = run.lineage()
         write_lineage(final, record, step=trainer.state.global_step)
-        if merged is not None and merged != final:
+        if merged is not None and merged != final and run.config.qlora.enabled:
+            from .qlora import save_merged_dequantized
+            save_merged_dequantized(run.base_model, final, merged, run.config.qlora, tokenizer)
+        elif merged is not None and merged != final:
             save_merged(trainer, tokenizer, merged)
             write_lineage(merged, record, step=trainer.state.global_step, merged=True)
     seconds = time.perf_counter() - run.started
