@@ -88,24 +88,47 @@ def validate_comparisons(comparisons: Sequence[Comparison]) -> list[str]:
     return list(players)
 
 
+def cluster_counts(clusters: Sequence, n_boot: int, seed: int) -> np.ndarray:
+    """n_boot x len(clusters) multiplicities: whole clusters (items) drawn with replacement, each comparison
+    used as often as its cluster was drawn. Comparisons of one item share the item's difficulty and answers,
+    so resampling single comparisons would treat them as independent and give intervals too narrow."""
+    codes, uniques = _factorize(clusters)
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_boot, len(codes)))
+    for i in range(n_boot):
+        drawn = np.bincount(rng.integers(0, len(uniques), size=len(uniques)), minlength=len(uniques))
+        out[i] = drawn[codes]
+    return out
+
+
+def _factorize(values: Sequence) -> tuple[np.ndarray, list]:
+    index: dict = {}
+    codes = np.array([index.setdefault(v, len(index)) for v in values], dtype=int)
+    return codes, list(index)
+
+
 def bradley_terry(comparisons: Sequence[Comparison], *, n_boot: int = 200, level: float = 0.95,
-                  seed: int = 0) -> Ratings:
-    """BT ratings with percentile-bootstrap intervals (resampling comparisons with replacement)."""
+                  seed: int = 0, clusters: Sequence | None = None) -> Ratings:
+    """BT ratings with percentile-bootstrap intervals.
+
+    `clusters` names the item each comparison came from; the bootstrap then resamples items (all of an
+    item's comparisons together). Without it every comparison is its own cluster.
+    """
     players = validate_comparisons(comparisons)
     if not players:
         raise ValueError("no comparisons to rate")
+    if clusters is not None and len(clusters) != len(comparisons):
+        raise ValueError(f"{len(clusters)} cluster labels for {len(comparisons)} comparisons")
     index = {p: i for i, p in enumerate(players)}
     ia, ib, out = _encode(comparisons, index)
     rating = _fit_weighted(ia, ib, out, np.ones(len(out)), len(players))
-    rng = np.random.default_rng(seed)
-    boots = np.empty((n_boot, len(players)))
-    for i in range(n_boot):
-        # A bootstrap sample is a multiset of comparisons: how often each one was drawn.
-        counts = np.bincount(rng.integers(0, len(out), size=len(out)), minlength=len(out)).astype(float)
-        boots[i] = _fit_weighted(ia, ib, out, counts, len(players))
+    counts = cluster_counts(range(len(out)) if clusters is None else clusters, n_boot, seed)
+    boots = np.array([_fit_weighted(ia, ib, out, c, len(players)) for c in counts]).reshape(n_boot, len(players))
     alpha = (1 - level) / 2
     lo, hi = np.quantile(boots, [alpha, 1 - alpha], axis=0)
-    return Ratings(players, rating, lo, hi, len(out))
+    n_items = len(set(clusters)) if clusters is not None else len(out)
+    return Ratings(players, rating, lo, hi, len(out), {"resampled": "items" if clusters is not None
+                                                       else "comparisons", "n_items": n_items})
 
 
 def win_rate_matrix(comparisons: Sequence[Comparison]) -> tuple[list[str], np.ndarray, np.ndarray]:

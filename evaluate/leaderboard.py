@@ -4,6 +4,10 @@ Two runs meet on every item both answered in a task of the same version: the one
 of the task's primary per-item metric wins the item, equal values tie. Win-rate runs also meet their
 reference answers (as a player named `reference:<file>`), so models judged against the same reference
 are tied together even without shared items among themselves.
+
+Intervals resample items, not single outcomes: an item meets every pair of runs, so its outcomes are
+correlated. Beside the plain ratings, style-controlled ratings (evaluate.style_control) hold answer length
+and markdown fixed.
 """
 from __future__ import annotations
 
@@ -24,8 +28,36 @@ def _primary(run: EvalRun, task: str) -> tuple[str, bool] | None:
     return (name, bool(hib.get(name, True))) if name else None
 
 
-def _head_to_head(a: EvalRun, b: EvalRun) -> list[Comparison]:
-    comps: list[Comparison] = []
+class Games(list):
+    """Comparisons plus, per comparison, the item it came from (bootstrap cluster) and both answers' texts."""
+
+    def __init__(self):
+        super().__init__()
+        self.clusters: list = []
+        self.texts: list[tuple[str | None, str | None]] = []
+
+    def add(self, comparison: Comparison, cluster, text_a, text_b) -> None:
+        """Append one outcome with its item and answers."""
+        self.append(comparison)
+        self.clusters.append(cluster)
+        self.texts.append((text_a, text_b))
+
+    def extend_games(self, other: "Games") -> None:
+        """Append every outcome of another Games."""
+        for comp, cluster, (ta, tb) in zip(other, other.clusters, other.texts):
+            self.add(comp, cluster, ta, tb)
+
+
+def _first_text(items, task: str) -> dict:
+    """(item_id, prompt_id) → the first sampled answer (style features describe one answer per item)."""
+    if "response" not in items:
+        return {}
+    rows = items[items["task"] == task].drop_duplicates(["item_id", "prompt_id"])
+    return dict(zip(zip(rows["item_id"], rows["prompt_id"]), rows["response"]))
+
+
+def _head_to_head(a: EvalRun, b: EvalRun) -> Games:
+    games = Games()
     va, vb = a.task_versions, b.task_versions
     for task in [t for t in va if vb.get(t) == va[t]]:
         primary = _primary(a, task)
@@ -39,56 +71,81 @@ def _head_to_head(a: EvalRun, b: EvalRun) -> list[Comparison]:
         ib = items_b[items_b["task"] == task][["item_id", "prompt_id", col]]
         joined = ia.merge(ib, on=["item_id", "prompt_id"], suffixes=("_a", "_b")).dropna()
         sign = 1.0 if higher_is_better else -1.0
-        for x, y in zip(joined[f"{col}_a"].to_numpy(float), joined[f"{col}_b"].to_numpy(float)):
+        text_a, text_b = _first_text(a.items, task), _first_text(b.items, task)
+        for item, prompt, x, y in zip(joined["item_id"], joined["prompt_id"], joined[f"{col}_a"].to_numpy(float),
+                                      joined[f"{col}_b"].to_numpy(float)):
             d = sign * (x - y)
-            comps.append((a.name, b.name, 1.0 if d > 0 else 0.0 if d < 0 else 0.5))
-    return comps
+            games.add((a.name, b.name, 1.0 if d > 0 else 0.0 if d < 0 else 0.5), (task, item, prompt),
+                      text_a.get((item, prompt)), text_b.get((item, prompt)))
+    return games
 
 
-def _reference_games(run: EvalRun) -> list[Comparison]:
+def _reference_games(run: EvalRun) -> Games:
+    games = Games()
     info = (run.config.get("tasks") or {}).get("winrate")
     if not info or run.items.empty or "win" not in run.items:
-        return []
+        return games
     ref = (info.get("options") or {}).get("reference") or "default"
     label = f"reference:{Path(str(ref)).name}"
-    wins = run.items[run.items["task"] == "winrate"]["win"].dropna().to_numpy(float)
-    return [(run.name, label, float(w)) for w in wins]
+    rows = run.items[(run.items["task"] == "winrate") & run.items["win"].notna()]
+    refs = rows["reference_response"] if "reference_response" in rows else [None] * len(rows)
+    answers = rows["response"] if "response" in rows else [None] * len(rows)
+    for item, prompt, win, answer, reference in zip(rows["item_id"], rows["prompt_id"], rows["win"].to_numpy(float),
+                                                    answers, refs):
+        games.add((run.name, label, float(win)), ("winrate", item, prompt), answer, reference)
+    return games
 
 
-def collect_comparisons(runs: Sequence[EvalRun]) -> list[Comparison]:
-    """Every pairwise outcome between the runs (and against win-rate references)."""
+def collect_comparisons(runs: Sequence[EvalRun]) -> Games:
+    """Every pairwise outcome between the runs (and against win-rate references), with items and texts."""
     names = [r.name for r in runs]
     if len(set(names)) != len(names):
         raise ValueError(f"the same run is given twice: {names}")
-    comps: list[Comparison] = []
+    games = Games()
     for a, b in combinations(runs, 2):
-        comps.extend(_head_to_head(a, b))
+        games.extend_games(_head_to_head(a, b))
     for r in runs:
-        comps.extend(_reference_games(r))
-    return comps
+        games.extend_games(_reference_games(r))
+    return games
 
 
-def leaderboard(runs: Sequence[EvalRun], *, n_boot: int = 200, seed: int = 0) -> dict:
-    """BT ratings (log-odds, mean 0, bootstrap 95% intervals) and the win-rate matrix, as a JSON-ready dict."""
+def leaderboard(runs: Sequence[EvalRun], *, n_boot: int = 200, seed: int = 0, style_control: bool = True) -> dict:
+    """BT ratings (log-odds, mean 0, 95% intervals from a bootstrap over items), the style-controlled
+    ratings beside them, and the win-rate matrix, as a JSON-ready dict."""
     if len(runs) < 2 and not any(_reference_games(r) for r in runs):
         raise ValueError("a leaderboard needs at least two runs (or one with a win-rate reference)")
-    comps = collect_comparisons(runs)
-    if not comps:
+    games = collect_comparisons(runs)
+    if not games:
         raise ValueError("the runs share no items in tasks of the same version: nothing to compare")
-    ratings = bradley_terry(comps, n_boot=n_boot, seed=seed)
-    players, rate, games = win_rate_matrix(comps)
-    return {"n_comparisons": len(comps), "ratings": ratings.table(), "players": players,
-            "win_rate": [[None if np.isnan(x) else float(x) for x in row] for row in rate],
-            "games": games.astype(int).tolist(), "seed": seed, "n_boot": n_boot}
+    ratings = bradley_terry(games, n_boot=n_boot, seed=seed, clusters=games.clusters)
+    players, rate, count = win_rate_matrix(games)
+    board = {"n_comparisons": len(games), "n_items": len(set(games.clusters)), "resampled": "items",
+             "ratings": ratings.table(), "players": players,
+             "win_rate": [[None if np.isnan(x) else float(x) for x in row] for row in rate],
+             "games": count.astype(int).tolist(), "seed": seed, "n_boot": n_boot}
+    if style_control:
+        from .style_control import style_controlled_bt
+        styled = style_controlled_bt(games, games.texts, clusters=games.clusters, n_boot=n_boot, seed=seed)
+        board["style_controlled"] = styled.table()
+        board["style_coefficients"] = styled.extra["style"]
+    return board
 
 
 def leaderboard_markdown(board: dict) -> str:
     """Ratings table then the win-rate matrix (row player's share of points against column player)."""
-    lines = ["# Leaderboard", "", f"{board['n_comparisons']} pairwise outcomes; Bradley-Terry log-odds "
-             "ratings (mean 0) with bootstrap 95% intervals.", "",
-             "| rank | player | rating | 95% CI |", "|---|---|---|---|"]
+    styled = {r["player"]: r for r in board.get("style_controlled") or []}
+    lines = ["# Leaderboard", "", f"{board['n_comparisons']} pairwise outcomes on {board.get('n_items', '?')} items; "
+             "Bradley-Terry log-odds ratings (mean 0) with 95% intervals from a bootstrap over items; "
+             "style-controlled: the same fit with length and markdown differences as covariates.", "",
+             "| rank | player | rating | 95% CI | style-controlled | 95% CI |", "|---|---|---|---|---|---|"]
     for k, r in enumerate(board["ratings"], 1):
-        lines.append(f"| {k} | {r['player']} | {r['rating']:+.3f} | [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] |")
+        s = styled.get(r["player"])
+        sc = f"{s['rating']:+.3f} | [{s['ci_low']:+.3f}, {s['ci_high']:+.3f}]" if s else "– | –"
+        lines.append(f"| {k} | {r['player']} | {r['rating']:+.3f} | [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}] | {sc} |")
+    if board.get("style_coefficients"):
+        lines += ["", "Style coefficients (log-odds per standard deviation of the normalised difference): " +
+                  ", ".join(f"{name} {c['coef']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]"
+                            for name, c in board["style_coefficients"].items())]
     players = board["players"]
     short = [f"P{i + 1}" for i in range(len(players))]
     lines += ["", "Win-rate matrix (row vs column; ties half):", "",

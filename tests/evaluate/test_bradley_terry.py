@@ -63,3 +63,41 @@ def test_bad_comparisons_rejected():
         bradley_terry([("a", "a", 1)])
     with pytest.raises(ValueError, match="not in"):
         bradley_terry([("a", "b", 2)])
+
+
+def _clustered(truth, items, shock_sd, rng):
+    """Every item meets every pair of players once; each player's strength on an item is its rating plus an
+    item-specific shock, so the comparisons of one item are correlated."""
+    names = [f"m{i}" for i in range(len(truth))]
+    comps, clusters = [], []
+    for item in range(items):
+        s = truth + rng.normal(0, shock_sd, len(truth))
+        for i in range(len(truth)):
+            for j in range(i + 1, len(truth)):
+                comps.append((names[i], names[j], float(rng.random() < 1 / (1 + np.exp(-(s[i] - s[j]))))))
+                clusters.append(item)
+    return names, comps, clusters
+
+
+def test_item_bootstrap_covers_with_several_comparisons_per_item():
+    truth = np.array([-0.8, -0.2, 0.3, 0.7])
+    # The population ratings under item shocks are attenuated: take them from one very large fit.
+    _, big, _ = _clustered(truth, 20_000, 1.5, np.random.default_rng(99))
+    target = fit_strengths(big, [f"m{i}" for i in range(4)])
+    covered, total = 0, 0
+    for rep in range(25):
+        rng = np.random.default_rng(rep)
+        names, comps, clusters = _clustered(truth, 40, 1.5, rng)
+        by_item = bradley_terry(comps, n_boot=60, seed=rep, clusters=clusters)
+        assert by_item.extra == {"resampled": "items", "n_items": 40}
+        for k, name in enumerate(names):
+            i = by_item.players.index(name)
+            covered += by_item.ci_low[i] <= target[k] <= by_item.ci_high[i]
+            total += 1
+    # benchmarks/bench_paired_calibration.py measures both resampling schemes with more rounds.
+    assert covered / total >= 0.90
+
+
+def test_cluster_labels_must_match():
+    with pytest.raises(ValueError, match="cluster labels"):
+        bradley_terry([("a", "b", 1.0), ("a", "b", 0.0)], clusters=[1])

@@ -41,3 +41,23 @@ def test_leaderboard_needs_two_runs(shared_data, tmp_path, monkeypatch, capsys):
                  "--out", str(tmp_path / "run")]) == 0
     assert main(["leaderboard", str(tmp_path / "run")]) == 2
     assert "at least two runs" in capsys.readouterr().err
+
+
+def test_leaderboard_reports_style_controlled_ratings(shared_data, tmp_path, monkeypatch):
+    """Truncated answers are shorter: style-controlled ratings and the length coefficient are reported."""
+    monkeypatch.setenv("ALIGNSMITH_DATA", str(shared_data))
+    answers = [json.loads(x) for x in (shared_data / GPT4).read_text().splitlines()[:40]]
+    runs = []
+    for name, keep in (("full", 1), ("half", 2)):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps({"prompt": a["prompt"], "response": a["response"][: len(a["response"]) // keep]})
+                                + "\n" for a in answers))
+        assert main(["eval", "run", "--model", name, "--tasks", "ifeval", "--limit", "40", "--responses", str(path),
+                     "--out", str(tmp_path / name)]) == 0
+        runs.append(str(tmp_path / name))
+    assert main(["leaderboard", *runs, "--bootstrap", "30", "--out", str(tmp_path / "board")]) == 0
+    board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())
+    assert board["resampled"] == "items" and board["n_items"] == 40
+    assert {r["player"] for r in board["style_controlled"]} == {r["player"] for r in board["ratings"]}
+    assert set(board["style_coefficients"]) == {"length", "headers", "list_items", "bold"}
+    assert "style-controlled" in (tmp_path / "board" / "leaderboard.md").read_text()
