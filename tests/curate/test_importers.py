@@ -196,3 +196,20 @@ def test_prompt_loader_joins_alpaca_input(tmp_path):
     assert rows[0]["input_joined"] == "newline" and "input_joined" not in rows[1]
     assert rows[1]["prompt"][0]["content"] == "Say hi."
     assert len(bad) == 1 and "field 'input'" in bad[0]["drop_reason"]
+
+
+@pytest.mark.slow  # ~20 s: two real TRL runs
+def test_cli_import_then_train_dpo_and_sft_on_it(shared_data, tiny_llama, tmp_path, capsys):
+    """The import run folder goes straight into real TRL training (tiny model, one step each)."""
+    from alignsmith.train.cli import main
+    run = tmp_path / "hh"
+    assert main(["data", "import", "--format", "hh-rlhf", "--input",
+                 str(shared_data / "hh_rlhf" / "helpful-base" / "test.jsonl.gz"), "--out", str(run)]) == 0
+    for method in ("dpo", "sft"):
+        assert main(["train", method, "--preset", "cpu-smoke", "--model", tiny_llama, "--dataset", str(run),
+                     "--out", str(tmp_path / method), "--max_rows", "4", "--trl.max_steps", "1",
+                     "--trl.save_strategy", "no", "--trl.max_length", "128"]) == 0
+        lineage = json.loads((tmp_path / method / "final" / "alignsmith_lineage.json").read_text())
+        assert lineage["dataset"]["path"] == str(run / f"{method}.parquet")
+        assert lineage["dataset"]["card"] == str(run / "card.md")
+    assert "dpo: 1 steps" in capsys.readouterr().out
