@@ -18,10 +18,14 @@ KEYS = ["task", "item_id", "prompt_id"]
 
 
 def metric_table(result: dict) -> pd.DataFrame:
-    """compare_runs' per-metric results as a table (one row per `task/metric`)."""
-    cols = ["metric", "base", "new", "diff", "ci_low", "ci_high", "p_value", "p_holm", "verdict", "test", "n",
-            "higher_is_better"]
-    return pd.DataFrame(result["metrics"])[cols]
+    """compare_runs' per-metric results as a table (one row per `task/metric`): test, p, Holm p, interval,
+    minimum detectable effect, noise floor and notes; columns a saved older compare.json lacks stay empty."""
+    cols = ["metric", "base", "new", "diff", "ci_low", "ci_high", "p_value", "p_holm", "mde", "noise_floor",
+            "verdict", "test", "n", "higher_is_better", "note"]
+    table = pd.DataFrame(result["metrics"]).reindex(columns=cols)
+    for col in ("base", "new", "diff", "ci_low", "ci_high", "p_value", "p_holm", "mde", "noise_floor"):
+        table[col] = pd.to_numeric(table[col], errors="coerce")
+    return table
 
 
 def _binary_metrics(e: EvalRun, task: str, joined: pd.DataFrame) -> list[str]:

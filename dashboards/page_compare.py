@@ -12,8 +12,8 @@ from alignsmith.dashboards.evalruns import load_eval_runs
 from alignsmith.dashboards.store import RunReadError, finished, read_json
 from alignsmith.dashboards.widgets import current_runs, plain_text, response_pair, show_problems, text_table
 
-COLOURS = alt.Scale(domain=["improved", "regressed", "no significant change", "changed"],
-                    range=["#2b8a3e", "#c92a2a", "#868e96", "#e67700"])
+COLOURS = alt.Scale(domain=["improved", "regressed", "no significant change", "within noise floor", "changed"],
+                    range=["#2b8a3e", "#c92a2a", "#868e96", "#adb5bd", "#e67700"])
 
 
 def delta_chart(table: pd.DataFrame) -> alt.Chart:
@@ -23,7 +23,8 @@ def delta_chart(table: pd.DataFrame) -> alt.Chart:
                                                 color=alt.Color("verdict:N", scale=COLOURS))
     point = base.mark_point(filled=True, size=70).encode(
         x="diff:Q", color=alt.Color("verdict:N", scale=COLOURS),
-        tooltip=["metric", alt.Tooltip("diff", format=".3f"), alt.Tooltip("p_holm", format=".3g"), "test", "n"])
+        tooltip=["metric", alt.Tooltip("diff", format=".3f"), alt.Tooltip("p_value", format=".3g"),
+                 alt.Tooltip("p_holm", format=".3g"), alt.Tooltip("mde", format=".3f"), "test", "n"])
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     return (rule + point + zero).properties(height={"step": 30})
 
@@ -107,8 +108,13 @@ def render_result(result: dict) -> None:
     verdict = "REGRESSION: at least one metric got worse" if result["regressed"] else "no significant regression"
     st.subheader(f"Metric deltas (new − base): {verdict}")
     st.caption(f"{result['shared_items']} shared items. 95% intervals; McNemar's exact test for pass/fail "
-               "metrics, paired bootstrap otherwise; p-values Holm-adjusted across the metrics.")
-    st.altair_chart(delta_chart(table), width="stretch")
+               "metrics, a sign-flip permutation test otherwise; p-values Holm-adjusted across the metrics. "
+               "MDE: the smallest difference detectable with 80% power; noise floor: run-to-run spread between "
+               "sample indices (eval runs with --samples k >= 2).")
+    for metric in result.get("not_tested") or []:
+        note = next((r.get("note") for r in result["metrics"] if r["metric"] == metric), "")
+        st.warning(f"{metric}: {note}")
+    st.altair_chart(delta_chart(table.dropna(subset=["diff"])), width="stretch")
     st.dataframe(table.round(4), hide_index=True, key="cmp-deltas")
 
 

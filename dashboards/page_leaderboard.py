@@ -22,6 +22,16 @@ def board_for(paths: tuple[str, ...], tasks: tuple[str, ...], tags: tuple[str, .
     return leaderboard(runs, n_boot=n_boot, seed=0)
 
 
+def with_style_control(board: dict) -> pd.DataFrame:
+    """The ratings table with the style-controlled rating and interval of each player beside it."""
+    table = pd.DataFrame(board["ratings"])
+    styled = pd.DataFrame(board.get("style_controlled") or [])
+    if styled.empty:
+        return table
+    styled = styled.rename(columns={"rating": "style_rating", "ci_low": "style_ci_low", "ci_high": "style_ci_high"})
+    return table.merge(styled, on="player", how="left")
+
+
 def win_rate_long(board: dict) -> pd.DataFrame:
     """The win-rate matrix (row player's share of points against the column player) as long rows."""
     players = board["players"]
@@ -63,12 +73,18 @@ def render() -> None:
     except ValueError as err:  # no shared items, a single run, ...: the library says why
         st.info(f"No leaderboard for this selection: {err}")
         return
-    table = pd.DataFrame(board["ratings"])
-    st.caption(f"{board['n_comparisons']} head-to-head outcomes on shared items (better primary metric wins, "
-               f"equal ties). Bradley-Terry log-odds ratings, mean 0, 95% bootstrap intervals ({n_boot} rounds).")
+    table = with_style_control(board)
+    st.caption(f"{board['n_comparisons']} head-to-head outcomes on {board.get('n_items', 'the')} shared items "
+               f"(better primary metric wins, equal ties). Bradley-Terry log-odds ratings, mean 0, 95% intervals "
+               f"from a bootstrap over items ({n_boot} rounds); style-controlled: the same fit with length and "
+               "markdown differences as covariates.")
     st.altair_chart(interval_bars(table, "player", "rating", "ci_low", "ci_high", "Bradley-Terry rating"),
                     width="stretch")
     text_table(table.round(3), key="lb-ratings")
+    if board.get("style_coefficients"):
+        st.caption("Style coefficients (log-odds per unit of scaled difference): " + ", ".join(
+            f"{name} {c['coef']:+.2f} [{c['ci_low']:+.2f}, {c['ci_high']:+.2f}]"
+            for name, c in board["style_coefficients"].items()))
     st.subheader("Win-rate matrix")
     long = win_rate_long(board)
     if not long.empty:
