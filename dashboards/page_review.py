@@ -93,7 +93,8 @@ def render_blind(run, row: dict, iid: str, count: int, reviewer: str, seed: int)
 
 def render_item(run) -> None:
     """Pick the mode and the items to page through, then show one item and its review history."""
-    frame, ids = logic.load_items(run)
+    items = logic.load_items(run)
+    ids = items.ids
     records = logic.read_run_reviews(run)
     left, mid, right = st.columns(3)
     reviewer = left.text_input("your name (recorded with each review)", key="rv-reviewer").strip()
@@ -114,7 +115,7 @@ def render_item(run) -> None:
     nav[1].button("Next", key="rv-next", shortcut="N", on_click=_move, args=(1, count))
     number = nav[2].number_input(f"item (of {count})", min_value=1, max_value=count, step=1, key="rv-item")
     position = positions[int(number) - 1]
-    row, iid = frame.iloc[position].to_dict(), ids[position]
+    row, iid = items.row(position), ids[position]
     kind, text = st.session_state.pop("rv-message", (None, None))
     if kind == "error":
         st.error("review not saved")

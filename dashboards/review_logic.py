@@ -16,7 +16,7 @@ import streamlit as st
 
 from alignsmith.evaluate import reviews as rv
 
-from .store import Run, read_json, read_jsonl, read_parquet
+from .store import Run, RunReadError, read_json, read_jsonl
 from .widgets import plain_text
 
 ROW_FILES = {"pairs": "dpo.parquet", "curate": "kept.parquet"}
@@ -34,16 +34,44 @@ def _stamp(path: Path) -> tuple[str, int, int]:
     return str(path), stat.st_mtime_ns, stat.st_size
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _item_ids(path: str, mtime_ns: int, size: int) -> list[str]:
-    frame = read_parquet(Path(path))
-    return [rv.item_id(r) for r in frame.to_dict("records")]
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _rows_cached(path: str, mtime_ns: int, size: int) -> tuple:
+    # cache_resource, not cache_data: cache_data unpickles a copy on every rerun (seconds for 100k pairs
+    # with nested chat columns); the table and ids are shared read-only and never modified here.
+    import pyarrow.parquet as pq
+    try:
+        table = pq.read_table(path)
+    except Exception as err:  # pyarrow raises several types for truncated or foreign files
+        raise RunReadError(f"{path}: not a readable Parquet file ({type(err).__name__}: {err})") from err
+    id_columns = [c for c in ("pair_id", "prompt_id", "chosen_id", "rejected_id", "candidate_id")
+                  if c in table.column_names]
+    # Ids need only the id columns (prompt/response only for rows without ids), not the whole table.
+    columns = id_columns if {"chosen_id", "rejected_id"} <= set(id_columns) or "pair_id" in id_columns \
+        or "candidate_id" in id_columns else table.column_names
+    ids = [rv.item_id(r) for r in table.select(columns).to_pylist()]
+    return table, ids
 
 
-def load_items(run: Run) -> tuple[pd.DataFrame, list[str]]:
-    """The run's rows (cached) and their item ids in row order."""
+class RunItems:
+    """A run's reviewable rows (a shared Arrow table) and their item ids in row order."""
+
+    def __init__(self, table, ids: list[str]):
+        self.table, self.ids = table, ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, position: int) -> dict:
+        """One row as plain Python values (only that row is converted)."""
+        return self.table.slice(position, 1).to_pylist()[0]
+
+
+def load_items(run: Run) -> RunItems:
+    """The run's rows and their item ids (cached on the file's path, mtime and size)."""
     path = rows_file(run)
-    return read_parquet(path), _item_ids(*_stamp(path))
+    if not path.exists():
+        raise RunReadError(f"{path}: file is missing")
+    return RunItems(*_rows_cached(*_stamp(path)))
 
 
 def reviews_file(run: Run) -> Path:
@@ -56,7 +84,7 @@ def audit_file(run: Run) -> Path:
     return run.path.resolve().with_name(run.path.resolve().name + ".audit.jsonl")
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=8)  # shared read-only, see _rows_cached
 def _reviews_cached(path: str, mtime_ns: int, size: int) -> list[dict]:
     return rv.read_reviews(path)
 
@@ -67,7 +95,7 @@ def read_run_reviews(run: Run) -> list[dict]:
     return _reviews_cached(*_stamp(path)) if path.exists() else []
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=4)  # shared read-only, see _rows_cached
 def _judge_cached(path: str, mtime_ns: int, size: int) -> dict[str, str]:
     return rv.judge_labels(Path(path).parent)
 
