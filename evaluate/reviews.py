@@ -90,8 +90,14 @@ def judge_labels(run_path: str | Path) -> dict[str, str]:
         j = json.loads(line) if line.strip() else {}
         if j.get("kind") == "pairwise" and j.get("verdict") in JUDGE_TO_LABEL:
             verdicts[(j["first_id"], j["second_id"])] = j["verdict"]
+    if not verdicts:  # no pairwise judge ran: skip reading the pairs at all
+        return {}
+    import pyarrow.parquet as pq
+    # Only the id columns: item ids need no text, and a 100k-pair file's chat columns are most of its bytes.
+    table = pq.read_table(run_path / "dpo.parquet")
+    columns = [c for c in ("pair_id", "prompt_id", "chosen_id", "rejected_id") if c in table.column_names]
     out = {}
-    for row in read_parquet(run_path / "dpo.parquet"):
+    for row in table.select(columns).to_pylist():
         forward = verdicts.get((row["chosen_id"], row["rejected_id"]))
         backward = verdicts.get((row["rejected_id"], row["chosen_id"]))
         if forward:
