@@ -108,7 +108,8 @@ def test_agresti_min_by_hand_and_never_zero_width():
     assert lo < 0 < hi
 
 
-@pytest.mark.parametrize("p_lost,p_gained", [(0.1, 0.1), (0.05, 0.25), (0.3, 0.1), (0.02, 0.02)])
+@pytest.mark.parametrize("p_lost,p_gained", [(0.1, 0.1), (0.05, 0.25), (0.3, 0.1), (0.02, 0.02), (0.02, 0.1),
+                                             (0.05, 0.15), (0.2, 0.4), (0.01, 0.05)])
 def test_agresti_min_covers_at_n16(p_lost, p_gained):
     rng = np.random.default_rng(int(1000 * p_lost + 10 * p_gained))
     truth, covered, reps = p_gained - p_lost, 0, 4000
