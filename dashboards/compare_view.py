@@ -25,6 +25,9 @@ def metric_table(result: dict) -> pd.DataFrame:
     table = pd.DataFrame(result["metrics"]).reindex(columns=cols)
     for col in ("base", "new", "diff", "ci_low", "ci_high", "p_value", "p_holm", "mde", "noise_floor"):
         table[col] = pd.to_numeric(table[col], errors="coerce")
+    # Two-level view (several samples per item): the share of a single answer's variance that is sampling noise.
+    table["sampling_share"] = [(r.get("variance") or {}).get("sampling_share") for r in result["metrics"]]
+    table["sampling_share"] = pd.to_numeric(table["sampling_share"], errors="coerce")
     return table
 
 

@@ -47,7 +47,7 @@ def spread_of_discordance(lost: int, gained: int, n: int) -> Spread:
 
 def power_at(effect: float, spread: Spread, alpha: float = 0.05) -> float:
     """Power of the two-sided paired test to detect a true mean difference `effect`."""
-    from scipy.stats import nct, norm, t
+    from scipy.stats import nct, t
     df = max(1.0, spread.n_eff - 1)
     if spread.se <= 0:
         return float("nan")

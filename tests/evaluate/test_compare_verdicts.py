@@ -17,7 +17,8 @@ CONFIG = {"kind": "eval", "tasks": {"ifeval": {"version": "1", "primary": "inst_
 
 def make_run(name: str, prompt: np.ndarray, inst: np.ndarray, n_instr: np.ndarray, samples: int = 1) -> EvalRun:
     """Items × samples rows (prompt/inst arrays shaped items x samples or items)."""
-    prompt, inst = np.asarray(prompt, float).reshape(len(n_instr), -1), np.asarray(inst, float).reshape(len(n_instr), -1)
+    prompt = np.asarray(prompt, float).reshape(len(n_instr), -1)
+    inst = np.asarray(inst, float).reshape(len(n_instr), -1)
     rows = [{"task": "ifeval", "item_id": f"i{i}", "prompt_id": f"p{i}", "sample": s,
              "prompt_strict": prompt[i, s], "inst_strict": inst[i, s], "n_instructions": float(n_instr[i])}
             for i in range(len(n_instr)) for s in range(samples)]
