@@ -121,3 +121,16 @@ def test_failed_stage_names_itself_shows_the_log_and_leaves_no_done(tmp_path, sh
         run_recipe(recipe, out, echo=lambda *_: None)
     assert "stage 'augment' (augment) failed: exit code 2" in str(e.value)
     assert (out / "prompts" / "DONE").exists() and not (out / "augment" / "DONE").exists()
+
+
+def test_changed_upstream_stage_makes_later_stages_refuse_not_reuse(tmp_path, shared_data):
+    out = tmp_path / "out"
+    path = _write(tmp_path, TWO_STAGES)
+    run_recipe(load_recipe(path, scale="toy", out=str(out), data=str(shared_data)), out, echo=lambda *_: None)
+    # Only the first stage changes (3 -> 4 prompts); the second's own fields are the same.
+    changed = _write(tmp_path, TWO_STAGES.replace("toy: {n: 3, seed: 0}", "toy: {n: 4, seed: 0}"), "r2.yaml")
+    import shutil
+    shutil.rmtree(out / "prompts")
+    with pytest.raises(InputError) as e:
+        run_recipe(load_recipe(changed, scale="toy", out=str(out), data=str(shared_data)), out)
+    assert "stage 'augment'" in str(e.value) and "earlier stage it reads changed (prompts)" in str(e.value)

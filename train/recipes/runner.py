@@ -31,10 +31,19 @@ class StageFailed(RuntimeError):
     """A stage's command exited with an error; its log names what went wrong."""
 
 
-def stage_record(stage: Stage) -> dict:
-    """What decides a stage's output: its kind and resolved fields."""
-    record = {"uses": stage.uses, "args": stage.args}
+def stage_record(stage: Stage, upstream: dict[str, str] | None = None) -> dict:
+    """What decides a stage's output: its kind, resolved fields and the hashes of the stages it reads
+    (so a changed upstream stage makes every stage after it a different stage, not a stale reuse)."""
+    record = {"uses": stage.uses, "args": stage.args, "upstream": dict(sorted((upstream or {}).items()))}
     return {**record, "hash": stable_hash(record)}
+
+
+def stage_records(stages: list[Stage]) -> dict[str, dict]:
+    """Every stage's record, upstream hashes included (stages are in dependency order)."""
+    records: dict[str, dict] = {}
+    for s in stages:
+        records[s.name] = stage_record(s, {d: records[d]["hash"] for d in s.depends})
+    return records
 
 
 def _flatten(value, prefix: str = "") -> dict:
@@ -48,21 +57,27 @@ def _flatten(value, prefix: str = "") -> dict:
 
 def changed_fields(old: dict, new: dict) -> list[str]:
     """Dotted names of the fields whose values differ between two stage records."""
-    a, b = _flatten({"uses": old.get("uses"), **(old.get("args") or {})}), \
-        _flatten({"uses": new.get("uses"), **(new.get("args") or {})})
+    a, b = _flatten({"uses": old.get("uses"), **(old.get("args") or {}), "upstream": old.get("upstream") or {}}), \
+        _flatten({"uses": new.get("uses"), **(new.get("args") or {}), "upstream": new.get("upstream") or {}})
     return sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
 
 
-def check_stage_folder(stage: Stage, folder: Path) -> bool:
+def check_stage_folder(stage: Stage, folder: Path, record: dict) -> bool:
     """True when the folder holds this stage finished; raise InputError when another config made it."""
-    record = stage_record(stage)
     existing = folder / "stage.json"
     if existing.exists():
         old = json.loads(existing.read_text(encoding="utf-8"))
+        if "upstream" not in old and old.get("hash") == stable_hash({"uses": stage.uses, "args": stage.args}):
+            # Written before stage records carried upstream hashes (same stage otherwise): upgrade in place.
+            write_json(existing, record)
+            old = record
         if old.get("hash") != record["hash"]:
             fields = changed_fields(old, record)
+            upstream = [f.split(".", 1)[1] for f in fields if f.startswith("upstream.")]
+            hint = (f"; an earlier stage it reads changed ({', '.join(upstream)}): delete this folder and the "
+                    "ones after it to rerun them") if upstream else ""
             raise InputError(f"stage {stage.name!r}: its folder {folder} was made by a different config "
-                             f"(changed: {', '.join(fields) or 'hash'}); use another --out or delete that folder",
+                             f"(changed: {', '.join(fields) or 'hash'}){hint}; or use another --out",
                              field=fields[0] if fields else "args")
     return (folder / "DONE").exists() and existing.exists()
 
@@ -77,11 +92,11 @@ def command_for(stage: Stage, folder: Path) -> list[str]:
     return [sys.executable, "-m", "alignsmith.train.cli", *argv]
 
 
-def run_stage(stage: Stage, folder: Path) -> float:
+def run_stage(stage: Stage, folder: Path, record: dict) -> float:
     """Run one stage into its folder (DONE last); return its seconds. Raises StageFailed with the log tail."""
     kind = STAGE_KINDS[stage.uses]
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(folder / "stage.json", stage_record(stage))
+    write_json(folder / "stage.json", record)
     argv = command_for(stage, folder)
     started = time.time()
     env = {**os.environ, "VLLM_LOGGING_LEVEL": os.environ.get("VLLM_LOGGING_LEVEL", "WARNING"),
@@ -106,7 +121,8 @@ def run_recipe(recipe: Recipe, out: str | Path, *, echo=print) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     # Check every existing stage folder first, so a changed config is refused before hours of work.
-    done = {s.name: check_stage_folder(s, out / s.name) for s in recipe.stages}
+    records = stage_records(recipe.stages)
+    done = {s.name: check_stage_folder(s, out / s.name, records[s.name]) for s in recipe.stages}
     timings_file = out / "timings.json"
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     for i, stage in enumerate(recipe.stages, 1):
@@ -115,7 +131,7 @@ def run_recipe(recipe: Recipe, out: str | Path, *, echo=print) -> dict:
             echo(f"[{i}/{len(recipe.stages)}] {stage.name}: reused (finished earlier)")
             continue
         echo(f"[{i}/{len(recipe.stages)}] {stage.name} ({stage.uses}) ...")
-        seconds = run_stage(stage, folder)
+        seconds = run_stage(stage, folder, records[stage.name])
         timings[stage.name] = round(seconds, 1)
         write_json(timings_file, timings)
         echo(f"    done in {seconds / 60:.1f} min -> {folder / STAGE_KINDS[stage.uses].output}")

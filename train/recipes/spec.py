@@ -36,6 +36,7 @@ class Stage:
     uses: str
     args: dict
     seed: int | None = None
+    depends: list[str] = field(default_factory=list)  # folder names of the stages whose outputs it reads
 
 
 @dataclass
@@ -141,10 +142,12 @@ def _expand_stages(raw_stages: Any, context: dict, seeds: list[int], where: str)
         outputs[name] = {}
         for seed in (seeds if per_seed else [None]):
             folder = f"{name}-seed{seed}" if per_seed else name
-            resolved = _resolve(args, {**context, "seed": seed}, outputs, label, where)
+            deps: list[str] = []
+            resolved = _resolve(args, {**context, "seed": seed, "deps": deps}, outputs, label, where)
             if per_seed and uses == "train_dpo":
                 resolved.setdefault("seed", seed)
-            out.append(Stage(name=folder, base=name, uses=uses, args=resolved, seed=seed))
+            out.append(Stage(name=folder, base=name, uses=uses, args=resolved, seed=seed,
+                             depends=sorted(set(deps))))
             outputs[name][seed] = str(Path(context["out"]) / folder / kind.output)
     # Shared stages first, then each seed's stages together: a stage can only use shared stages or its own
     # seed's, so this order is valid, and when time runs out seed 0 is complete (trained, evaluated and
@@ -168,8 +171,11 @@ def _resolve(value: Any, context: dict, outputs: dict, label: str, where: str, k
                 raise InputError(f"{label}: refers to stage {name!r}, which is not an earlier stage "
                                  f"(earlier: {', '.join(outputs) or 'none'})", path=where, field=key)
             by_seed = outputs[name]
-            return by_seed.get(context["seed"], by_seed.get(None)) if None in by_seed or context["seed"] in by_seed \
-                else _no_seed(name, label, where, key)
+            if None not in by_seed and context["seed"] not in by_seed:
+                _no_seed(name, label, where, key)
+            used_seed = None if None in by_seed else context["seed"]
+            context["deps"].append(f"{name}-seed{used_seed}" if used_seed is not None else name)
+            return by_seed[used_seed]
         if scope == "scale":
             if name not in context["scale"]:
                 raise InputError(f"{label}: ${{scale.{name}}} is not set by this scale (set: "

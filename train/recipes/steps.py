@@ -131,9 +131,38 @@ def merge_candidates(args: dict, output: Path) -> None:
         for c in cands:
             rows.append({**c, "prompt_id": to_plain[c["prompt_id"]], "generated_with": "system_prompt",
                          "candidate_id": f"sys-{c['candidate_id']}"})
-    merged = join_prompts(rows, prompts)
+    written = _written_refusals(args.get("written_refusals") or [], plain)
+    merged = join_prompts(rows + written, prompts)
     write_parquet(output, merged)
-    print(f"merge_candidates: {len(plain)} plain + {len(rows) - len(plain)} system-prompt candidates -> {output}")
+    print(f"merge_candidates: {len(plain)} plain + {len(rows) - len(plain)} system-prompt + {len(written)} "
+          f"written-refusal candidates -> {output}")
+
+
+def _written_refusals(texts: list[str], plain: list[dict]) -> list[dict]:
+    """One written refusal per prompt (picked by prompt id), shaped like that prompt's first candidate.
+
+    Why: SmolLM2-135M almost never refuses, even under the safety system prompt (toy run: 1 refusal-like
+    answer in 8 harmful samples), so without a refusal among the candidates the safety scorer has nothing
+    to prefer on a harmful request. On a benign request the same refusal is the over-refusal the scorer
+    ranks last, so the data also teaches not to refuse look-alikes.
+    """
+    if not texts:
+        return []
+    from alignsmith.curate.records import stable_hash
+    first: dict[str, dict] = {}
+    for c in plain:
+        first.setdefault(c["prompt_id"], c)
+    out = []
+    for pid, c in first.items():
+        text = texts[int(stable_hash(pid), 16) % len(texts)]
+        row = {k: None for k in c}
+        row.update({"prompt_id": pid, "candidate_id": f"ref-{pid}", "response": text, "model": "written",
+                    "finish_reason": "stop", "generated_with": "written_refusal"})
+        for key in ("scores", "verdicts"):
+            if key in c:
+                row[key] = {}
+        out.append(row)
+    return out
 
 
 STEPS = {"prompts_from_sources": prompts_from_sources, "label_harm": label_harm,
