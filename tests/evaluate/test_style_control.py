@@ -47,3 +47,21 @@ def test_length_bias_is_removed_and_measured():
     length = styled.extra["style"]["length"]
     assert length["coef"] > 0 and length["ci_low"] > 0
     assert styled.extra["style"]["bold"]["coef"] == 0.0
+
+
+def test_newton_fit_matches_scikit_learn():
+    from sklearn.linear_model import LogisticRegression
+
+    from alignsmith.evaluate.style_control import _design, _fit
+    rng = np.random.default_rng(4)
+    ia, ib = rng.integers(0, 2, 500), rng.integers(2, 4, 500)
+    feats = rng.normal(size=(500, 2))
+    out = rng.choice([0.0, 0.5, 1.0], 500)
+    x = _design(ia, ib, feats, 4)
+    ours = _fit(x, out, np.ones(500), 4)
+    # scikit-learn on the duplicated win/loss rows with outcome weights, as the plain BT fit does.
+    model = LogisticRegression(fit_intercept=False, C=1e4, tol=1e-10, max_iter=5000)
+    model.fit(np.vstack([x, x]), np.r_[np.ones(500), np.zeros(500)], sample_weight=np.r_[out, 1 - out] + 1e-12)
+    ref = model.coef_[0].copy()
+    ref[:4] -= ref[:4].mean()
+    assert ours == pytest.approx(ref, abs=1e-4)
