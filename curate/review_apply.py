@@ -18,6 +18,7 @@ from .datafiles import read_parquet, write_json, write_parquet
 from .dataset_card import card_markdown, margin_histogram
 from .errors import InputError
 from .pair_rules import chosen_is_longer
+from .pairs_export import pairs_metrics
 from .reviews import item_id, latest_by_item, read_reviews_for, run_fingerprint
 from .runs import RunFolder
 
@@ -37,7 +38,8 @@ def apply_reviews(run_path: str | os.PathLike, review_files: list[str | os.PathL
                          "`alignsmith pairs` run", path=str(run_path))
     records = read_reviews_for(run_path, review_files)
     rows = read_parquet(dpo)
-    by_id = {item_id(r): r for r in rows}
+    ids = [item_id(r) for r in rows]  # once per row: a hash each, seconds on 100k pairs
+    by_id = dict(zip(ids, rows))
     decisions = latest_by_item(records)
     for iid, entry in decisions.items():
         if iid not in by_id:
@@ -46,8 +48,7 @@ def apply_reviews(run_path: str | os.PathLike, review_files: list[str | os.PathL
                              "reviews file written for an older build of this run?", path=first["_file"],
                              line=first["_line"], field="item_id")
     kept, rejected = [], []
-    for row in rows:
-        iid = item_id(row)
+    for iid, row in zip(ids, rows):
         new, why = reviewed_row({**row, "pair_id": iid}, decisions.get(iid))
         (kept if why is None else rejected).append(new if why is None else {**new, "drop_reason": why})
     config = {"source_run": str(run_path.resolve()), "source_fingerprint": run_fingerprint(run_path),
@@ -63,7 +64,6 @@ def apply_reviews(run_path: str | os.PathLike, review_files: list[str | os.PathL
     card = reviewed_card(run_path, kept, rejected, records, decisions)
     write_json(run.file("card.json"), card)
     run.file("card.md").write_text(card_markdown(card) + review_markdown(card["review"]), encoding="utf-8")
-    from .pairs_export import pairs_metrics
     run.write_metrics(pairs_metrics(card))
     run.mark_done()
     return run

@@ -45,13 +45,16 @@ def agreement_report(run: Path, files: list[str]) -> dict:
             "reviewers": sorted({r["reviewer"] for r in records}), "labelled_items": len(labelled),
             "between_reviewers": reviewer_agreement(records, "label") + reviewer_agreement(records, "verdict"),
             "vs_judge": agreement_with(records, judge, "judge") if judge else [],
-            "vs_build": agreement_with(records, {i: "chosen" for i in labelled}, "build chosen"),
+            "vs_build": [{**e, "kappa": None}  # the build always prefers `chosen`: kappa is 0 by construction
+                         for e in agreement_with(records, {i: "chosen" for i in labelled}, "build chosen")],
             "_records": records}
 
 
 def format_table(entry: dict) -> str:
     """One agreement entry as text: header line plus the confusion table."""
     kappa = "undefined" if entry["kappa"] is None else f"{entry['kappa']:.3f}"
+    if entry["b"] == "build chosen":
+        kappa = "n/a (constant reference)"
     observed = "n/a" if entry["observed_agreement"] is None else f"{entry['observed_agreement']:.3f}"
     lines = [f"{entry['kind']}: {entry['a']} vs {entry['b']}: n={entry['n']} kappa={kappa} agreement={observed}"]
     if entry["n"]:
