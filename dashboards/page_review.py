@@ -133,7 +133,7 @@ def render_item(run) -> None:
                                    help="seeds the A/B order; recorded with each label"))
         render_blind(run, row, iid, count, reviewer, seed)
     history = logic.item_history(records, iid)
-    if not history.empty:
+    if not history.empty and mode == MODES[0]:  # blind labelling must not see other people's judgements
         st.caption("reviews of this item so far")
         st.dataframe(history, hide_index=True, key="rv-history")
 
@@ -158,8 +158,8 @@ def render() -> None:
                          hide_index=True, key="rv-judge-card")
     try:
         render_item(run)
-    except RunReadError as err:
-        st.error(f"{run.label} could not be read")
+    except (RunReadError, logic.rv.InputError) as err:  # InputError: a bad line in the reviews file
+        st.error(f"{run.label} or its reviews file could not be read")
         st.text(str(err))
 
 

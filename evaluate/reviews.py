@@ -21,7 +21,7 @@ from alignsmith.curate.records import as_messages, user_text
 from alignsmith.curate.reviews import (DECISIONS, LABELS, VERDICTS, append_review, check_review, item_id,
                                        latest_by_item, make_review, read_reviews, reviews_path, run_fingerprint)
 
-__all__ = ["DECISIONS", "LABELS", "VERDICTS", "append_review", "check_review", "item_id", "latest_by_item",
+__all__ = ["InputError", "DECISIONS", "LABELS", "VERDICTS", "append_review", "check_review", "item_id", "latest_by_item",
            "make_review", "read_reviews", "reviews_path", "run_fingerprint", "labels_by_reviewer",
            "cohen_kappa", "reviewer_agreement", "judge_labels", "agreement_with", "gold_rows", "write_gold",
            "review_progress"]

@@ -121,3 +121,26 @@ def test_not_reviewed_filter_and_curate_runs(runs, monkeypatch):
     assert "rv-swap" not in [b.key for b in at.button]  # one answer per item: nothing to swap
     at.button(key="rv-reject").click().run()
     assert "a rejection needs a reason" in texts(at)
+
+
+def test_a_damaged_reviews_file_is_reported_with_its_line(runs, monkeypatch):
+    run = pairs_run(runs)
+    at = open_review(runs, monkeypatch)
+    at.text_input(key="rv-reviewer").set_value("ann").run()
+    at.button(key="rv-accept").click().run()
+    with open(reviews_path(run), "a", encoding="utf-8") as f:
+        f.write('{"schema": "alignsmith.review/1", "decision": "accept"}\n')
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "or its reviews file could not be read" in at.error[0].value
+    assert f"{reviews_path(run)}:2: field 'run': missing" in texts(at)
+
+
+def test_blind_mode_hides_other_reviews_of_the_item(runs, monkeypatch):
+    at = open_review(runs, monkeypatch)
+    at.text_input(key="rv-reviewer").set_value("ann").run()
+    at.button(key="rv-swap").click().run()
+    at.button(key="rv-prev").click().run()
+    assert len(at.dataframe) == 1  # the item's history, in screening mode
+    at.radio(key="rv-mode").set_value("blind label").run()
+    assert len(at.dataframe) == 0
