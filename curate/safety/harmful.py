@@ -7,7 +7,7 @@ from typing import Sequence
 from .embedder import encode
 from .harmful_rules import match_harmful_rule
 from .linear_head import HARMFUL_PROMPT_WEIGHTS, LinearHead
-from .lm_features import SENTENCE_MODES
+from .lm_features import DTYPES, SENTENCE_MODES
 
 DEFAULT_THRESHOLD = 0.5  # used only when the weights file records no dev-set threshold
 RULE_SCORE = 1.0
@@ -36,12 +36,15 @@ class HarmfulPromptClassifier:
     def __init__(self, *, weights: str | None = None, threshold: float | None = None,
                  embedding_model: str | None = None, feature_model: str | None = None,
                  use_rules: bool = True, use_model: bool = True, sentences: str = "long",
-                 cache: bool = False, cache_path: str | None = None):
+                 cache: bool = False, cache_path: str | None = None, precision: str = "float32"):
         if not (use_rules or use_model):
             raise ValueError("HarmfulPromptClassifier needs use_rules or use_model (or both)")
         if sentences not in SENTENCE_MODES:
             raise ValueError(f"sentences={sentences!r}: use one of {', '.join(SENTENCE_MODES)}")
         self.sentences = sentences
+        if precision not in DTYPES:
+            raise ValueError(f"precision={precision!r}: use one of {', '.join(DTYPES)}")
+        self.precision = precision  # "bfloat16": the probe's model in bf16 (lm_features); measured, opt-in
         self.head = LinearHead.load(weights or HARMFUL_PROMPT_WEIGHTS) if use_model else None
         meta_threshold = self.head.meta.get("threshold") if self.head else None
         self.threshold = float(threshold if threshold is not None else meta_threshold or DEFAULT_THRESHOLD)
@@ -61,7 +64,7 @@ class HarmfulPromptClassifier:
             from ..embeddings import default_model_path
             model = model_identity(self._embedding_model or default_model_path())
         space = namespace(kind=b"harmful_prompt", head=head_file_bytes(weights), model=model,
-                          sentences=self.sentences)
+                          sentences=self.sentences, precision=self.precision)
         return ScoreCache(space, cache_path)
 
     def rule_hits(self, prompts: Sequence[str]) -> list[str | None]:
@@ -83,7 +86,7 @@ class HarmfulPromptClassifier:
         if meta.get("features") == "lm_hidden":
             from .lm_features import lm_features
             return lm_features(texts, model=self._feature_model or meta["feature_model"], layers=meta["layers"],
-                               pools=meta["pools"], max_tokens=int(meta["max_tokens"]))
+                               pools=meta["pools"], max_tokens=int(meta["max_tokens"]), dtype=self.precision)
         return encode(texts, max_tokens=int(meta.get("max_tokens", 128)), model_path=self._embedding_model)
 
     def score(self, prompts: Sequence[str]) -> list[float]:

@@ -30,12 +30,15 @@ def _tokenizer(model_path: str):
     return tokenizer
 
 
+DTYPES = ("float32", "bfloat16")
+
+
 @functools.lru_cache(maxsize=2)
-def _load(model_path: str, n_layers: int):
+def _load(model_path: str, n_layers: int, dtype: str = "float32"):
     import torch
     from transformers import AutoModel
     tokenizer = _tokenizer(model_path)
-    model = AutoModel.from_pretrained(model_path, dtype=torch.float32)
+    model = AutoModel.from_pretrained(model_path, dtype=getattr(torch, dtype))
     if n_layers < len(model.layers):  # later layers are never read: skip their cost
         model.layers = model.layers[:n_layers]
     if torch.cuda.is_available():  # float32 either way: CPU and GPU features agree to rounding
@@ -104,18 +107,23 @@ def sentence_windows(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, max_t
 
 
 def lm_features(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, layers: Sequence[int] = DEFAULT_LAYERS,
-                pools: Sequence[str] = DEFAULT_POOLS, max_tokens: int = MAX_TOKENS, batch_size: int = 32):
+                pools: Sequence[str] = DEFAULT_POOLS, max_tokens: int = MAX_TOKENS, batch_size: int = 32,
+                dtype: str = "float32"):
     """float32 array (len(texts), len(pools) * len(layers) * hidden): for each pool, each layer's states.
 
     Layer i is the output of decoder block i (0 = token embeddings). Texts run shortest first so batches
-    pad little; rows come back in input order.
+    pad little; rows come back in input order. `dtype="bfloat16"` runs the model in bfloat16 (faster on
+    CPUs with AVX512-BF16): the heads were fitted on float32 features, so use it only where its verdict
+    differences were measured (docs/benchmarks.md, curate section).
     """
     import numpy as np
     import torch
     unknown = set(pools) - {"last", "mean"}
     if unknown:
         raise ValueError(f"unknown pooling {sorted(unknown)}; use 'last' and/or 'mean'")
-    tokenizer, lm = _load(resolve_model(model), max(layers) + 1)  # +1: the last state returned is normed
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype {dtype!r}: use one of {', '.join(DTYPES)}")
+    tokenizer, lm = _load(resolve_model(model), max(layers) + 1, dtype)  # +1: the last state returned is normed
     if max(layers) >= len(lm.layers) or min(layers) < 0:
         raise ValueError(f"layers {list(layers)} outside 0..{len(lm.layers)} for model {model!r}")
     budget = _budget(tokenizer, max_tokens)
@@ -135,5 +143,5 @@ def lm_features(texts: Sequence[str], *, model: str = EMBEDDED_MODEL, layers: Se
             for layer in layers:
                 h = hidden[layer]
                 parts.append(h[:, -1, :] if pool == "last" else (h * mask).sum(1) / mask.sum(1).clamp(min=1.0))
-        out[idx] = torch.cat(parts, dim=1).cpu().numpy()
+        out[idx] = torch.cat(parts, dim=1).float().cpu().numpy()
     return out

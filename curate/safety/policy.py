@@ -48,7 +48,7 @@ JUDGEMENT_OPTIONS = {"harm_threshold": float | None, "refusal_threshold": float,
                      "judge_backend": str | None, "judge_model": str | None, "judge_fallback": str,
                      "judge_backend_options": dict | None, "seed": int,
                      "help_seeking_categories": list[str] | str | None,
-                     "cache": bool, "cache_path": str | None, "rules_first": bool}
+                     "cache": bool, "cache_path": str | None, "rules_first": bool, "harm_precision": str}
 
 
 class SafetyJudgements:
@@ -76,7 +76,8 @@ class SafetyJudgements:
             # Unset: the classifier's own threshold, chosen on its dev set when the weights were fitted.
             self.classifier = HarmfulPromptClassifier(
                 threshold=None if harm_threshold is None else float(harm_threshold),
-                sentences=str(options.get("harm_sentences", "long")), cache=cache, cache_path=cache_path)
+                sentences=str(options.get("harm_sentences", "long")), cache=cache, cache_path=cache_path,
+                precision=str(options.get("harm_precision", "float32")))
             self.harm_threshold = self.classifier.threshold
             self.detector = RefusalDetector(threshold=self.refusal_threshold, cache=cache, cache_path=cache_path,
                                             rules_first=rules_first and self.refusal_threshold <= RULE_FLOOR)
@@ -128,7 +129,8 @@ class SafetyPolicyFilter(Filter):
     `harm_threshold` (default: the harmful-prompt classifier's dev-set threshold, 0.5 for a judge),
     `harm_sentences` ("long", or "always" to score every multi-sentence prompt sentence by sentence too),
     `refusal_threshold` (0.5), `cache` (default true: the on-disk score cache, see `score_cache.py`),
-    `cache_path`, `rules_first` (default true: the refusal model skips responses a phrase rule decides);
+    `cache_path`, `rules_first` (default true: the refusal model skips responses a phrase rule decides),
+    `harm_precision` ("float32", or "bfloat16": faster, verdict differences measured in docs/benchmarks.md);
     `judge_backend` + `judge_model` (and optionally
     `judge_fallback`, `judge_backend_options`) label with an LLM judge instead of the local classifiers.
     `help_seeking_categories` (default ["help_seeking"]): prompt categories that are benign by declaration,
