@@ -3,7 +3,8 @@
 Outcomes are 1 (model wins), 0 (reference wins) or 0.5 (tie). Judges are configuration (`judge=...`):
 - `verifiers`: the shared IFEval verifiers; more instructions followed (loose) wins;
 - `reward`: a reward model (sequence-classification head with one logit); higher reward wins;
-- `llm`: a generative judge asked "A or B" in both orders; a win must survive the swap, else a tie.
+- `llm`: a generative judge asked "A or B" in both orders by structured output (curate.judge); the outcome is
+  P(model better) averaged over the orders, or the hard both-orders vote.
 """
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ class Judge:
         self.options = options
         self.notes: dict[str, Any] = {}   # counts worth recording (e.g. unparseable judge replies)
 
-    def judge(self, matchups: Sequence[Matchup]) -> list[float]:
-        """The model's outcome per matchup: 1 win, 0.5 tie, 0 loss."""
+    def judge(self, matchups: Sequence[Matchup]) -> list[float | None]:
+        """The model's outcome per matchup: 1 win, 0.5 tie, 0 loss (or a probability; None: no verdict)."""
         raise NotImplementedError
 
 
@@ -108,26 +109,22 @@ class RewardModelJudge(Judge):
         return scores
 
 
-JUDGE_TEMPLATE = (
-    "You are judging two answers to the same request. Pick the one that is more helpful, correct and "
-    "honest; ignore length unless it matters.\n\n[Request]\n{request}\n\n[Answer A]\n{a}\n\n[Answer B]\n{b}\n\n"
-    "Reply with a single letter: A or B.")
-
-
 def parse_choice(text: str) -> str | None:
-    """'A' or 'B' from a judge reply (first letter after optional punctuation), else None."""
-    stripped = text.strip().lstrip("*([\"'").upper()
-    if stripped[:1] in ("A", "B") and (len(stripped) == 1 or not stripped[1].isalpha()):
-        return stripped[0]
-    return None
+    """'A' or 'B' from a free-text judge reply that names exactly one letter (punctuation ignored), else None."""
+    from alignsmith.curate.judge_prompts import parse_option
+    return parse_option(text, ("A", "B"))
 
 
 @JUDGES.register("llm")
 class LLMJudge(Judge):
-    """Asks a generative model in both orders. Options: `judge_model`, `judge_backend`, `max_chars`.
+    """A generative judge: the one implementation in `alignsmith.curate.judge` (injection-guarded prompts,
+    reply cache, structured A/B choice in both orders).
 
-    With no `judge_model`, the runner's model judges itself — weak and biased, fine for plumbing checks;
-    point `judge_model` at a stronger model for real comparisons.
+    Options: `judge_model`, `judge_backend` (vllm | hf | openai), `judge_backend_options`, `vote` ("prob":
+    the model's outcome is P(model better) averaged over both orders, the default; "both_orders": 1 or 0
+    when both orders agree, 0.5 when they disagree), `max_chars`, `cache` (path, or false). An item whose
+    reply could not be read in either order has no outcome (None): it never counts as a vote.
+    With no `judge_model`, the runner's model judges itself — weak and biased, fine for plumbing checks.
     """
 
     name = "llm"
@@ -135,30 +132,47 @@ class LLMJudge(Judge):
     def __init__(self, **options: Any):
         super().__init__(**options)
         self.backend = options.get("backend")
+        if options.get("vote", "prob") not in ("prob", "both_orders"):
+            raise ValueError(f"llm judge vote {options.get('vote')!r} is unknown; use 'prob' or 'both_orders'")
 
-    def _prompt(self, m: Matchup, first: str, second: str) -> Messages:
+    def core(self):
+        """The shared judge (curate.judge.LLMJudge) this win-rate judge runs through."""
+        from alignsmith.curate.judge import LLMJudge as CoreJudge
+        model = self.options.get("judge_model") or self.options.get("self_model")
+        if self.backend is None and not model:
+            raise ValueError("the llm judge needs judge_model=<model> (or a model being evaluated)")
+        # Without a model name the cache key would not say who judged: no cache then.
+        cache = self.options.get("cache") if model else False
+        return CoreJudge(model=str(model or "unnamed"), backend=self.options.get("judge_backend", "vllm"),
+                         backend_options=self.options.get("judge_backend_options"), cache=cache,
+                         backend_instance=self.backend)
+
+    def judge(self, matchups: Sequence[Matchup]) -> list[float | None]:
         cap = int(self.options.get("max_chars", 1500))
-        return [{"role": "user", "content": JUDGE_TEMPLATE.format(request=user_text(m.prompt)[:cap],
-                                                                  a=first[:cap], b=second[:cap])}]
-
-    def judge(self, matchups: Sequence[Matchup]) -> list[float]:
-        from alignsmith.curate.backends import GenParams, get_backend
-        backend = self.backend
-        if backend is None:
-            if not self.options.get("judge_model"):
-                raise ValueError("the llm judge needs judge_model=<model> (or a model being evaluated)")
-            backend = get_backend(self.options.get("judge_backend", "vllm"), self.options["judge_model"])
-        prompts = [self._prompt(m, m.model_response, m.reference_response) for m in matchups]
-        prompts += [self._prompt(m, m.reference_response, m.model_response) for m in matchups]
-        params = GenParams(n=1, temperature=0.0, top_p=1.0, max_tokens=4, seed=0)
-        replies = [c[0].text for c in backend.generate(prompts, params)]
-        n = len(matchups)
-        outcomes, unparsed = [], 0
-        for forward, swapped in zip(replies[:n], replies[n:]):
-            a, b = parse_choice(forward), parse_choice(swapped)
-            unparsed += (a is None) + (b is None)
-            # Model is "A" in the first order and "B" in the second: each vote counts half.
-            votes = (a == "A") * 0.5 + (a is None) * 0.25 + (b == "B") * 0.5 + (b is None) * 0.25
-            outcomes.append(votes)
-        self.notes["unparsed_replies"] = unparsed
+        core = self.core()
+        try:
+            results = core.pairwise_choice([(m.prompt, m.model_response[:cap], m.reference_response[:cap])
+                                            for m in matchups])
+        finally:
+            if self.backend is None:
+                core.close()  # a judge model loaded here is released here; a shared engine is not
+            elif core.cache is not None:
+                core.cache.close()
+        vote = self.options.get("vote", "prob")
+        outcomes: list[float | None] = []
+        for r in results:
+            if r["p_first"] is None:
+                outcomes.append(None)
+            elif vote == "prob":
+                outcomes.append(r["p_first"])
+            else:
+                outcomes.append({"first": 1.0, "second": 0.0}.get(r["verdict"], 0.5))
+        parsed = [r for r in results if r["verdict"] != "unparsed"]
+        self.notes.update(
+            unparsed_items=len(results) - len(parsed), structured=core.structured, vote=vote,
+            parse_failures=sum((r["error_ab"] is not None) + (r["error_ba"] is not None) for r in results),
+            position_consistency=(sum(r["verdict"] in ("first", "second") for r in parsed) / len(parsed)
+                                  if parsed else None),
+            generated=core.generated, cache_hits=core.cache_hits)
+        self.last_results = results
         return outcomes

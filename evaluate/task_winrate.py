@@ -83,6 +83,7 @@ class WinRateTask(Task):
             # Self-judging: reuse the loaded engine, or load the evaluated model when scoring a file.
             if self._backend is not None:
                 options["backend"] = self._backend
+                options["self_model"] = self._model  # names the judge in the reply cache
             elif self._model:
                 options["judge_model"] = self._model
         return JUDGES.get(name)(**options)
@@ -92,7 +93,7 @@ class WinRateTask(Task):
         matchups = [Matchup(s.item.prompt, s.response, s.item.info["reference"], s.item.info) for s in samples]
         outcomes = judge.judge(matchups)
         self.judge_notes = dict(judge.notes)
-        return [{"win": float(o), "length": float(len(s.response)),
+        return [{"win": None if o is None else float(o), "length": float(len(s.response)),
                  "reference_length": float(len(s.item.info["reference"]))} for s, o in zip(samples, outcomes)]
 
     def score(self, sample: EvalSample) -> dict[str, float | None]:

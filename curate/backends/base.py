@@ -66,6 +66,12 @@ class Backend:
         if chunk:
             yield from enumerate(self.generate(chunk, params), start)
 
+    def choose(self, prompts: Sequence[Messages], options: Sequence[str], *, seed: int = 0) -> list:
+        """One of `options` per prompt by structured output, with each option's probability where the
+        engine gives logprobs (a list of `backends.choice.Choice`). Backends that cannot constrain their
+        output raise NotImplementedError; callers then generate freely and parse strictly."""
+        raise NotImplementedError(f"the {getattr(self, 'name', type(self).__name__)} backend has no structured output")
+
     def close(self) -> None:
         """Release engines, threads or sessions."""
 

@@ -51,6 +51,11 @@ class HFBackend(Backend):
                             for seq in out])
         return results
 
+    def choose(self, prompts: Sequence[Messages], options: Sequence[str], *, seed: int = 0) -> list:
+        """The option whose first token is most likely, with the options' probabilities (backends.choice)."""
+        from .choice import hf_choose
+        return hf_choose(self, prompts, options)
+
     def _completion(self, new_ids: list[int], n_prompt: int, budget: int, eos, stop: list[str]) -> Completion:
         pad = self.tokenizer.pad_token_id
         ended = eos is not None and eos in new_ids

@@ -67,13 +67,14 @@ class OpenAIBackend(Backend):
         except Exception as e:  # a malformed reply: name the prompt rather than fail anonymously in a thread
             raise GenerationRequestError(f"prompt {prompt_id(messages)}: {type(e).__name__}: {e}") from e
 
-    def _request(self, messages: Messages, params: GenParams) -> list[Completion]:
+    def _request(self, messages: Messages, params: GenParams, extra: dict | None = None, parse=None):
         import requests
         body = {"model": self.model, "messages": messages, "n": params.n, "temperature": params.temperature,
                 "top_p": params.top_p, "max_tokens": params.max_tokens,
                 "seed": request_seed(params.seed, messages)}
         if params.stop:
             body["stop"] = params.stop
+        body.update(extra or {})  # e.g. structured output fields for judges (backends.choice)
         last, attempts = "no attempt", 0
         for attempt in range(self.max_retries + 1):
             attempts, wait_hint = attempts + 1, 0.0
@@ -82,7 +83,7 @@ class OpenAIBackend(Backend):
                 resp = self.session.post(f"{url}/chat/completions", json=body, timeout=self.timeout,
                                          headers={"Authorization": f"Bearer {self.api_key}"})
                 if resp.status_code == 200:
-                    return self._parse(resp.json(), params.n)
+                    return parse(resp.json()) if parse else self._parse(resp.json(), params.n)
                 last = f"HTTP {resp.status_code} from {url}: {resp.text[:200]}"
                 if resp.status_code == 400 and "context" in resp.text.lower():
                     return [Completion("", f"skipped: {resp.text[:200]}", 0, 0) for _ in range(params.n)]
@@ -146,6 +147,22 @@ class OpenAIBackend(Backend):
             pool.shutdown(wait=False, cancel_futures=True)
         if failure is not None:
             raise failure
+
+    def choose(self, prompts: Sequence[Messages], options: Sequence[str], *, seed: int = 0) -> list:
+        """Structured choice over HTTP: option `structured` = "vllm" (default; vLLM's structured_outputs
+        extra body, with top logprobs) or "json_schema" (OpenAI's response_format; no probabilities)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from .choice import Choice, openai_parse_choice, openai_request_fields
+        mode = self.options.get("structured", "vllm")
+        extra = openai_request_fields(options, mode)
+        params = GenParams(n=1, temperature=0.0, top_p=1.0, max_tokens=16 if mode == "json_schema" else 8,
+                           seed=seed)
+        parse = lambda data: openai_parse_choice(data, options, mode)  # noqa: E731
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            replies = list(pool.map(lambda m: self._request(m, params, extra, parse), prompts))
+        # A prompt over the server's context comes back as skipped completions: no choice for it.
+        return [r if isinstance(r, Choice) else Choice("", None, error=r[0].finish_reason) for r in replies]
 
     def close(self) -> None:
         self.session.close()

@@ -115,6 +115,11 @@ class VLLMBackend(Backend):
         inflight[request_id] = index
         return None
 
+    def choose(self, prompts: Sequence[Messages], options: Sequence[str], *, seed: int = 0) -> list:
+        """Guided choice with the options' first-token logprobs (see backends.choice)."""
+        from .choice import vllm_choose
+        return vllm_choose(self, prompts, options, seed)
+
     def close(self) -> None:
         import gc
         self.llm = None

@@ -28,7 +28,8 @@ class ScriptedBackend(Backend):
 
 
 def test_judge_records_failures_and_falls_back_to_local():
-    judge = LLMJudge("scripted-test-judge", "none", backend_options={"answers": ["REFUSAL", "compliance", "maybe?"]})
+    judge = LLMJudge("scripted-test-judge", "none", backend_options={"answers": ["REFUSAL", "compliance", "maybe?"]},
+                     cache=False)  # the test reads what the backend was shown: no cached replies
     responses = ["I won't do that.", "Sure, here it is.", "I'm sorry, but I can't help with that."]
     scores = judge.score(responses, prompts=["q1", "q2", "q3"])
     assert scores[:2] == [1.0, 0.0]
@@ -55,7 +56,9 @@ def test_judge_through_hf_backend_on_tiny_llama(tiny_llama):
     assert len(scores) == 2
     failed = {f.index for f in judge.parse_failures}
     for i, s in enumerate(scores):
-        assert (math.isnan(s) and i in failed) or (s in (0.0, 1.0) and i not in failed)
+        assert (math.isnan(s) and i in failed) or (0.0 <= s <= 1.0 and i not in failed)
+    # The hf backend constrains the reply to the two labels: every reply is a label, with its probability.
+    assert not failed and judge.core().structured
     assert all(isinstance(f.raw, str) for f in judge.parse_failures)
     judge.close()
 

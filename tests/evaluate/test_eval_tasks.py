@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -130,9 +131,9 @@ class _LongerWins:
         self.calls += 1
         out = []
         for p in prompts:
-            text = p[0]["content"]
-            a = text.split("[Answer A]\n")[1].split("\n\n[Answer B]")[0]
-            b = text.split("[Answer B]\n")[1].split("\n\nReply with")[0]
+            text = p[-1]["content"]  # the real request comes after the worked examples
+            a = re.search(r"\[\[ANSWER A \w+\]\]\n(.*?)\n\[\[END ANSWER A", text, re.S).group(1)
+            b = re.search(r"\[\[ANSWER B \w+\]\]\n(.*?)\n\[\[END ANSWER B", text, re.S).group(1)
             out.append([Completion("A" if self.always_a or len(a) >= len(b) else "B.", "stop")])
         return out
 
@@ -144,6 +145,7 @@ def test_llm_judge_both_orders():
     assert judge.judge(m) == [1.0, 0.0]
     # A judge that always says "A" is pure position bias: swapping orders turns every verdict into a tie.
     assert LLMJudge(backend=_LongerWins(always_a=True)).judge(m) == [0.5, 0.5]
+    assert LLMJudge(backend=_LongerWins(always_a=True), vote="both_orders").judge(m) == [0.5, 0.5]
     assert parse_choice(" **B**") == "B" and parse_choice("Answer") is None and parse_choice("a") == "A"
 
 
