@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "alignsmith.evaluate.cli_eval",
     "alignsmith.evaluate.cli_results",
     "alignsmith.evaluate.cli_winrates",
+    "alignsmith.evaluate.cli_judge",
     "alignsmith.evaluate.cli_reviews",
     "alignsmith.train.cli_train",
     "alignsmith.train.cli_runs",

@@ -1,0 +1,235 @@
+"""Judge cards: how far a judge (an LLM through any backend, or a reward model) agrees with human labels.
+
+Each gold item is a prompt with a human-preferred and a human-rejected answer. Which of the two is shown
+as "X" (the first answer of the both-orders protocol) is decided per item by a seeded coin, so the human
+labels are balanced and Cohen's kappa is defined. The LLM judge sees every item in both orders (curate.judge:
+structured A/B choice, verdict probability averaged over orders); a reward model scores both answers and
+P(X better) = sigmoid(r_X - r_Y) (order-free by construction).
+
+The card: agreement with humans (ties half) with a bootstrap 95% interval, Cohen's kappa (scikit-learn),
+position consistency (both orders name the same answer), the judge's preference for the longer answer next
+to the humans' rate, parse failures, seconds and tokens per judgement, and warnings: near chance, and
+self-preference when the judge is also the model whose answers it judges.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from alignsmith.curate.errors import InputError
+from alignsmith.curate.records import as_messages, stable_hash
+
+from .stats import bootstrap_mean_ci
+
+HH_SPLITS = ("helpful-base", "harmless-base")
+_TURN = re.compile(r"\n\nHuman: (.*?)\n\nAssistant: (.*)\Z", re.S)
+CHANCE_MARGIN = 0.05   # agreement whose interval reaches 0.5 + this margin is "near chance"
+
+
+def hh_gold(root: Path, per_split: int = 50, max_chars: int = 1200, skip: int = 0) -> list[dict]:
+    """Single-turn HH-RLHF test pairs from each split (human `better` / `worse`), after skipping `skip`."""
+    items = []
+    for split in HH_SPLITS:
+        path = root / split / "test.jsonl.gz"
+        if not path.exists():
+            raise InputError("HH-RLHF test split not found (give --gold FILE)", path=str(path))
+        taken, seen = 0, 0
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            for line_no, line in enumerate(f, 1):
+                row = json.loads(line)
+                good, bad = _TURN.match(row["chosen"]), _TURN.match(row["rejected"])
+                if not (good and bad) or "Human:" in good.group(2) or good.group(1) != bad.group(1):
+                    continue
+                better, worse = good.group(2).strip(), bad.group(2).strip()
+                if better == worse or max(len(better), len(worse)) > max_chars:
+                    continue
+                seen += 1
+                if seen <= skip:
+                    continue
+                items.append({"item": f"{split}:{line_no}", "prompt": [{"role": "user", "content": good.group(1).strip()}],
+                              "better": better, "worse": worse})
+                taken += 1
+                if taken >= per_split:
+                    break
+    return items
+
+
+def read_gold(path: str) -> list[dict]:
+    """User gold labels: JSONL with `prompt` (text or messages), `chosen` (human-preferred), `rejected`."""
+    from alignsmith.curate.datafiles import iter_rows
+    items = []
+    for line, row in iter_rows(path):
+        for key in ("prompt", "chosen", "rejected"):
+            if row.get(key) in (None, ""):
+                raise InputError("gold pairs need prompt, chosen (human-preferred) and rejected", path=path,
+                                 line=line, field=key)
+        items.append({"item": f"{Path(path).name}:{line}", "prompt": as_messages(row["prompt"]),
+                      "better": str(row["chosen"]), "worse": str(row["rejected"])})
+    if not items:
+        raise InputError("no gold pairs in the file", path=path)
+    return items
+
+
+def parse_judge_spec(spec: str) -> dict:
+    """`llm:<backend>:<model>` (backend vllm | hf | openai) or `reward:<model folder>`."""
+    kind, _, rest = spec.partition(":")
+    if kind == "llm":
+        backend, _, model = rest.partition(":")
+        if backend not in ("vllm", "hf", "openai") or not model:
+            raise ValueError(f"judge spec {spec!r}: use llm:<vllm|hf|openai>:<model>")
+        return {"kind": "llm", "backend": backend, "model": model}
+    if kind == "reward" and rest:
+        return {"kind": "reward", "model": rest}
+    raise ValueError(f"judge spec {spec!r} is unknown: use llm:<backend>:<model> or reward:<model folder>")
+
+
+def _orient(items: list[dict], seed: int) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for it in items:
+        human_x = bool(rng.integers(0, 2))  # True: the human-preferred answer is shown as X
+        x, y = (it["better"], it["worse"]) if human_x else (it["worse"], it["better"])
+        out.append({**it, "x": x, "y": y, "human_x": human_x})
+    return out
+
+
+def _judge_llm(spec: dict, items: list[dict], options: dict) -> tuple[list[dict], dict]:
+    from alignsmith.curate.judge import LLMJudge
+    judge = LLMJudge(model=spec["model"], backend=spec["backend"], backend_options=options.get("backend_options"),
+                     cache=options.get("cache"))
+    try:
+        results = judge.pairwise_choice([(it["prompt"], it["x"], it["y"]) for it in items])
+    finally:
+        judge.close()
+    rows = [{"p_x": r["p_first"], "verdict": r["verdict"], "output_ab": r["output_ab"], "output_ba": r["output_ba"],
+             "error_ab": r["error_ab"], "error_ba": r["error_ba"]} for r in results]
+    cost = {"generated": judge.generated, "cache_hits": judge.cache_hits, "seconds": judge.seconds,
+            "tokens": judge.tokens, "structured": judge.structured,
+            "parse_failures": sum((r["error_ab"] is not None) + (r["error_ba"] is not None) for r in results),
+            "judgements": 2 * len(items)}
+    return rows, cost
+
+
+def _judge_reward(spec: dict, items: list[dict], options: dict) -> tuple[list[dict], dict]:
+    from .judges import RewardModelJudge
+    judge = RewardModelJudge(judge_model=spec["model"], batch_size=options.get("batch_size", 8))
+    start = time.perf_counter()
+    rewards = judge._rewards(spec["model"], [(it["prompt"], it["x"]) for it in items]
+                             + [(it["prompt"], it["y"]) for it in items])
+    seconds = time.perf_counter() - start
+    n = len(items)
+    rows = [{"p_x": 1.0 / (1.0 + math.exp(-(rx - ry))), "verdict": "order-free", "reward_x": rx, "reward_y": ry}
+            for rx, ry in zip(rewards[:n], rewards[n:])]
+    return rows, {"seconds": seconds, "tokens": None, "parse_failures": 0, "judgements": 2 * n, "structured": None}
+
+
+def card_metrics(items: list[dict], rows: list[dict], cost: dict, *, seed: int = 0) -> dict:
+    """The card's numbers from oriented gold items and the judge's per-item P(X better)."""
+    from sklearn.metrics import cohen_kappa_score
+    scored = [(it, r) for it, r in zip(items, rows) if r["p_x"] is not None]
+    agree = [(r["p_x"] if it["human_x"] else 1.0 - r["p_x"]) for it, r in scored]
+    # Hard agreement: the judge's side (ties half) against the human's.
+    hard = [1.0 if (r["p_x"] > 0.5) == it["human_x"] and r["p_x"] != 0.5 else 0.5 if r["p_x"] == 0.5 else 0.0
+            for it, r in scored]
+    out: dict[str, Any] = {"n_items": len(items), "n_scored": len(scored)}
+    if scored:
+        lo, hi = bootstrap_mean_ci(hard, seed=seed)
+        decided = [(it["human_x"], r["p_x"] > 0.5) for it, r in scored if r["p_x"] != 0.5]
+        kappa = (float(cohen_kappa_score([h for h, _ in decided], [j for _, j in decided]))
+                 if len({h for h, _ in decided}) == 2 and len({j for _, j in decided}) == 2 else 0.0)
+        longer_x = [len(it["x"]) > len(it["y"]) for it, _ in scored]
+        out.update(
+            agreement=float(np.mean(hard)), agreement_ci=[lo, hi], mean_prob_on_human_choice=float(np.mean(agree)),
+            cohen_kappa=kappa, ties=sum(r["p_x"] == 0.5 for _, r in scored),
+            judge_prefers_longer=float(np.mean([(r["p_x"] > 0.5) == lx for (_, r), lx in zip(scored, longer_x)
+                                                if r["p_x"] != 0.5])) if decided else None,
+            humans_prefer_longer=float(np.mean([it["human_x"] == lx for (it, _), lx in zip(scored, longer_x)])))
+    llm_rows = [r for r in rows if r["verdict"] not in ("order-free",)]
+    parsed = [r for r in llm_rows if r["verdict"] != "unparsed"]
+    out["position_consistency"] = (sum(r["verdict"] in ("first", "second") for r in parsed) / len(parsed)
+                                   if parsed else None)
+    n_j = max(1, cost.get("judgements") or 0)
+    out.update(parse_failures=cost.get("parse_failures", 0), parse_failure_rate=cost.get("parse_failures", 0) / n_j,
+               seconds_per_judgement=(cost.get("seconds") or 0.0) / n_j,
+               tokens_per_judgement=(cost["tokens"] / n_j) if cost.get("tokens") else None,
+               structured_output=cost.get("structured"), generated=cost.get("generated"),
+               cache_hits=cost.get("cache_hits"))
+    out["warnings"] = card_warnings(out)
+    return out
+
+
+def card_warnings(m: dict) -> list[str]:
+    """Loud warnings a user must see before trusting win rates from this judge."""
+    warnings = []
+    ci = m.get("agreement_ci")
+    if not m.get("n_scored"):
+        warnings.append("NO JUDGEMENTS: the judge produced no usable verdict")
+    elif ci and ci[0] <= 0.5 + CHANCE_MARGIN:
+        warnings.append(f"NEAR CHANCE: agreement with humans {m['agreement']:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f}) "
+                        "is not clearly above 0.5; win rates from this judge are noise")
+    if m.get("position_consistency") is not None and m["position_consistency"] < 0.5:
+        warnings.append(f"POSITION BIAS: only {m['position_consistency']:.0%} of items get the same answer in both "
+                        "orders")
+    if m.get("parse_failure_rate", 0) > 0.05:
+        warnings.append(f"PARSE FAILURES: {m['parse_failure_rate']:.0%} of replies unreadable")
+    return warnings
+
+
+def self_preference_warning(judge_model: str | None, candidate_models: list[str]) -> str | None:
+    """A warning when the judge also produced the answers it judges (LLM judges favour their own text)."""
+    if judge_model and any(c and Path(str(c)).name == Path(str(judge_model)).name for c in candidate_models):
+        return (f"SELF-PREFERENCE: the judge {judge_model} also wrote answers it judges; its verdicts may favour "
+                "its own style")
+    return None
+
+
+def judge_card(spec: str, *, gold: str | None = None, data_root: Path | None = None, per_split: int = 50,
+               skip: int = 0, seed: int = 0, candidate_models: list[str] | None = None,
+               options: dict | None = None) -> tuple[dict, list[dict]]:
+    """Measure a judge on human-labelled pairs: (card dict, per-item rows)."""
+    parsed = parse_judge_spec(spec)
+    options = dict(options or {})
+    if gold:
+        items, source = read_gold(gold), gold
+    else:
+        root = data_root or Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "hh_rlhf"
+        items, source = hh_gold(Path(root), per_split=per_split, skip=skip), f"HH-RLHF test ({', '.join(HH_SPLITS)})"
+    items = _orient(items, seed)
+    runner = _judge_llm if parsed["kind"] == "llm" else _judge_reward
+    rows, cost = runner(parsed, items, options)
+    metrics = card_metrics(items, rows, cost, seed=seed)
+    warn = self_preference_warning(parsed["model"], candidate_models or [])
+    if warn:
+        metrics["warnings"].append(warn)
+    card = {"judge": spec, "judge_kind": parsed["kind"], "judge_model": parsed["model"], "gold": source,
+            "gold_fingerprint": stable_hash([it["item"] for it in items], length=12), **metrics}
+    item_rows = [{"item": it["item"], "human_prefers_x": it["human_x"], "len_x": len(it["x"]), "len_y": len(it["y"]),
+                  **{k: v for k, v in r.items()}} for it, r in zip(items, rows)]
+    return card, item_rows
+
+
+def card_markdown(card: dict) -> str:
+    """A short human-readable card."""
+    def fmt(v, spec=".3f"):
+        return "n/a" if v is None else format(v, spec)
+    ci = card.get("agreement_ci") or [None, None]
+    lines = [f"# Judge card: {card['judge']}", "", f"Gold: {card['gold']} ({card['n_items']} pairs, "
+             f"{card['n_scored']} judged)", "",
+             f"- agreement with humans: {fmt(card.get('agreement'))} (95% CI {fmt(ci[0])}-{fmt(ci[1])})",
+             f"- Cohen's kappa: {fmt(card.get('cohen_kappa'))}",
+             f"- position consistency (same answer in both orders): {fmt(card.get('position_consistency'))}",
+             f"- prefers the longer answer: {fmt(card.get('judge_prefers_longer'))} "
+             f"(humans: {fmt(card.get('humans_prefer_longer'))})",
+             f"- parse failures: {card.get('parse_failures')} ({fmt(card.get('parse_failure_rate'))})",
+             f"- seconds per judgement: {fmt(card.get('seconds_per_judgement'))}; tokens per judgement: "
+             f"{fmt(card.get('tokens_per_judgement'), '.0f')}"]
+    if card.get("warnings"):
+        lines += ["", "## Warnings", ""] + [f"- **{w}**" for w in card["warnings"]]
+    return "\n".join(lines) + "\n"

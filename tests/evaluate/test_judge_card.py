@@ -1,0 +1,99 @@
+"""Judge cards: agreement with human labels, kappa, position consistency, warnings; run folder via the CLI."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from alignsmith.curate.judge_cards import find_judge_card, judge_card_summary
+from alignsmith.evaluate.judge_card import (_orient, card_metrics, hh_gold, parse_judge_spec,
+                                            self_preference_warning)
+
+
+def _items(n=60, seed=0):
+    return _orient([{"item": f"g:{i}", "prompt": [{"role": "user", "content": f"q{i}"}],
+                     "better": "good answer " * (1 + i % 3), "worse": "bad"} for i in range(n)], seed)
+
+
+def test_orientation_balances_human_labels():
+    items = _items(200)
+    share = np.mean([it["human_x"] for it in items])
+    assert 0.4 < share < 0.6
+    assert all((it["x"], it["y"]) == ((it["better"], it["worse"]) if it["human_x"] else (it["worse"], it["better"]))
+               for it in items)
+
+
+def test_perfect_judge_and_position_biased_judge():
+    items = _items()
+    perfect = [{"p_x": 0.9 if it["human_x"] else 0.1, "verdict": "first" if it["human_x"] else "second"}
+               for it in items]
+    m = card_metrics(items, perfect, {"judgements": 120, "parse_failures": 0, "seconds": 1.2, "tokens": 12000})
+    assert m["agreement"] == 1.0 and m["cohen_kappa"] == pytest.approx(1.0) and m["position_consistency"] == 1.0
+    assert m["warnings"] == [] and m["seconds_per_judgement"] == pytest.approx(0.01)
+    assert m["tokens_per_judgement"] == 100
+    # Says "A" in both orders: P(X) is 0.5 everywhere -> ties, no agreement above chance, loud warnings.
+    biased = [{"p_x": 0.5, "verdict": "inconsistent"} for _ in items]
+    b = card_metrics(items, biased, {"judgements": 120, "parse_failures": 0})
+    assert b["agreement"] == 0.5 and b["position_consistency"] == 0.0
+    assert any(w.startswith("NEAR CHANCE") for w in b["warnings"])
+    assert any(w.startswith("POSITION BIAS") for w in b["warnings"])
+
+
+def test_kappa_matches_scikit_learn_and_unparsed_items_are_left_out():
+    items = _items(80, seed=3)
+    rng = np.random.default_rng(1)
+    rows = [{"p_x": float(rng.uniform()), "verdict": "first"} for _ in items]
+    rows[0] = {"p_x": None, "verdict": "unparsed"}
+    m = card_metrics(items, rows, {"judgements": 160, "parse_failures": 2})
+    kept = [(it["human_x"], r["p_x"] > 0.5) for it, r in zip(items, rows) if r["p_x"] is not None]
+    assert m["n_scored"] == 79 and m["cohen_kappa"] == pytest.approx(cohen_kappa_score(*zip(*kept)))
+    assert m["parse_failure_rate"] == pytest.approx(2 / 160)
+
+
+def test_hh_gold_reads_both_splits_and_skips(shared_data):
+    first = hh_gold(shared_data / "hh_rlhf", per_split=3)
+    later = hh_gold(shared_data / "hh_rlhf", per_split=3, skip=3)
+    assert len(first) == len(later) == 6
+    assert not {i["item"] for i in first} & {i["item"] for i in later}
+    assert all(i["better"] != i["worse"] for i in first)
+
+
+def test_spec_and_self_preference():
+    assert parse_judge_spec("llm:vllm:smollm2-135m-instruct")["backend"] == "vllm"
+    assert parse_judge_spec("reward:/x/rm") == {"kind": "reward", "model": "/x/rm"}
+    for bad in ("llm:tgi:m", "gpt4", "reward:"):
+        with pytest.raises(ValueError):
+            parse_judge_spec(bad)
+    assert self_preference_warning("/m/smollm2", ["smollm2"]).startswith("SELF-PREFERENCE")
+    assert self_preference_warning("judge", ["other"]) is None
+
+
+def test_cli_card_run_folder_with_hf_judge_and_lookup(tiny_llama, tmp_path):
+    from alignsmith.train.cli import main
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps({"prompt": f"Say {w}.", "chosen": w, "rejected": "no"})
+                              for w in ["yes", "red", "blue", "ok"]))
+    out = tmp_path / "runs" / "judge_card" / "c1"
+    code = main(["judge", "card", "--judge", f"llm:hf:{tiny_llama}", "--gold", str(gold), "--out", str(out),
+                 "--candidate-model", tiny_llama])
+    assert code == 0 and (out / "DONE").exists()
+    card = json.loads((out / "card.json").read_text())
+    assert card["n_items"] == 4 and card["structured_output"] is True and card["parse_failures"] == 0
+    assert any(w.startswith("SELF-PREFERENCE") for w in card["warnings"])
+    assert any(w.startswith("NEAR CHANCE") for w in card["warnings"])  # 4 items can never be clearly above chance
+    assert find_judge_card(tiny_llama, tmp_path / "runs")["card_path"] == str(out)
+    summary = judge_card_summary("some-other-judge", tmp_path / "runs")
+    assert summary["judge_card"] is None and summary["judge_warnings"][0].startswith("NO JUDGE CARD")
+    assert main(["judge", "card", "--judge", "llm:tgi:x"]) == 2
+
+
+def test_reward_model_card_on_tiny_model(tiny_llama, tmp_path):
+    from alignsmith.evaluate.judge_card import judge_card
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("\n".join(json.dumps({"prompt": "Hi", "chosen": f"hello {i}", "rejected": "go away"})
+                              for i in range(6)))
+    card, rows = judge_card(f"reward:{tiny_llama}", gold=str(gold))
+    assert card["n_scored"] == 6 and card["position_consistency"] is None
+    assert all(0.0 < r["p_x"] < 1.0 for r in rows)
