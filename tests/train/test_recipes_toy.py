@@ -1,0 +1,62 @@
+"""Both packaged recipes end to end at toy size on the real parts: SmolLM2 through vLLM, the verifiers and
+the safety scorer, TRL's DPO with LoRA, eval runs and compare (several minutes each, so `slow`)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from alignsmith.train.recipes.runner import run_recipe
+from alignsmith.train.recipes.spec import load_recipe
+
+pytestmark = pytest.mark.slow
+
+
+def _check_results(results: dict, seeds: list[int], metrics: list[str]) -> None:
+    assert [s["seed"] for s in results["seeds"]] == seeds
+    for name in metrics:
+        assert name in results["base"]
+        for s in results["seeds"]:
+            assert name in s["metrics"]
+            entry = s["compare"][name]
+            assert 0.0 <= entry["p_value"] <= 1.0
+    first = metrics[0]  # a pass/fail metric over the same items: the paired diff is the difference of means
+    for s in results["seeds"]:
+        assert s["compare"][first]["diff"] == pytest.approx(s["metrics"][first] - results["base"][first], abs=1e-9)
+    assert results["minutes"] > 0
+
+
+def test_ifeval_recipe_toy_end_to_end(tmp_path, shared_data):
+    out = tmp_path / "ifeval"
+    recipe = load_recipe("ifeval-dpo", scale="toy", seeds=[0], out=str(out), data=str(shared_data))
+    result = run_recipe(recipe, out, echo=print)
+    results = json.loads((out / "results.json").read_text())
+    assert results == json.loads(json.dumps(result["results"]))
+    _check_results(results, [0], ["ifeval/prompt_strict", "ifeval/inst_strict", "safety/harmful_refusal"])
+    assert "ifeval/response_words" in results["seeds"][0]["compare"]
+    card = json.loads((out / "pairs" / "run" / "card.json").read_text())
+    assert card["stages"]["pairs_out"] > 0
+    assert (out / "train-seed0" / "run" / "merged" / "config.json").exists()
+    # A rerun reuses every finished stage and does no work.
+    lines: list[str] = []
+    run_recipe(load_recipe("ifeval-dpo", scale="toy", seeds=[0], out=str(out), data=str(shared_data)), out,
+               echo=lines.append)
+    assert sum("reused" in line for line in lines) == len(recipe.stages)
+
+
+def test_safety_recipe_toy_end_to_end(tmp_path, shared_data):
+    out = tmp_path / "safety"
+    recipe = load_recipe("safety-dpo", scale="toy", seeds=[0], out=str(out), data=str(shared_data))
+    run_recipe(recipe, out, echo=print)
+    results = json.loads((out / "results.json").read_text())
+    _check_results(results, [0], ["safety/harmful_refusal", "safety/over_refusal", "ifeval/prompt_strict"])
+    labelled = [json.loads(line) for line in (out / "label" / "prompts.jsonl").read_text().splitlines()]
+    assert {r["category"] for r in labelled} == {"harmful", "benign"}
+    # Context distillation: every candidate, also those written under the system prompt, sits on the
+    # prompt without the system message.
+    import pyarrow.parquet as pq
+    cands = pq.read_table(out / "merge" / "candidates.parquet").to_pylist()
+    assert {c["generated_with"] for c in cands} == {"plain", "system_prompt", "written_refusal"}
+    assert all(all(m["role"] != "system" for m in c["prompt"]) for c in cands)
+    pairs = pq.read_table(out / "pairs" / "run" / "dpo.parquet").to_pylist()
+    assert pairs and all(all(m["role"] != "system" for m in p["prompt"]) for p in pairs)
