@@ -221,6 +221,9 @@ class JudgeScorer(Scorer):
         self.judge = judge or LLMJudge(**options)
         self.judgements: list[dict] = []
         self.stats: dict[str, Any] = {"mode": mode, "model": self.judge.model}
+        # The judge's card (agreement with human labels) travels with every pairs run that used it.
+        from .judge_cards import judge_card_summary
+        self.stats.update(judge_card_summary(self.judge.model))
 
     def score_batch(self, rows: list[dict]) -> list[float]:
         scores = self._pointwise(rows) if self.mode == "pointwise" else self._pairwise(rows)

@@ -6,6 +6,7 @@ baseline eval run folder (its items.parquet responses). Per item: `win` (1 / 0.5
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -93,8 +94,25 @@ class WinRateTask(Task):
         matchups = [Matchup(s.item.prompt, s.response, s.item.info["reference"], s.item.info) for s in samples]
         outcomes = judge.judge(matchups)
         self.judge_notes = dict(judge.notes)
+        if self.options.get("judge", "llm") == "llm":
+            self.judge_notes.update(self._judge_card_notes())
         return [{"win": None if o is None else float(o), "length": float(len(s.response)),
                  "reference_length": float(len(s.item.info["reference"]))} for s, o in zip(samples, outcomes)]
+
+    def _judge_card_notes(self) -> dict:
+        """The judge's card (agreement with humans) and loud warnings, recorded with the win rate."""
+        from alignsmith.curate.judge_cards import judge_card_summary
+        from .judge_card import self_preference_warning
+        judge_model = self.options.get("judge_model") or self._model
+        summary = judge_card_summary(str(judge_model) if judge_model else None)
+        notes = {"card": summary["judge_card"], "agreement": summary.get("judge_agreement"),
+                 "agreement_ci": summary.get("judge_agreement_ci"), "warnings": list(summary["judge_warnings"])}
+        warn = self_preference_warning(str(judge_model) if judge_model else None, [self._model] if self._model else [])
+        if warn:
+            notes["warnings"].append(warn)
+        for w in notes["warnings"]:
+            print(f"winrate: WARNING: {w}", file=sys.stderr)
+        return notes
 
     def score(self, sample: EvalSample) -> dict[str, float | None]:
         return self.score_batch([sample])[0]

@@ -97,3 +97,34 @@ def test_reward_model_card_on_tiny_model(tiny_llama, tmp_path):
     card, rows = judge_card(f"reward:{tiny_llama}", gold=str(gold))
     assert card["n_scored"] == 6 and card["position_consistency"] is None
     assert all(0.0 < r["p_x"] < 1.0 for r in rows)
+
+
+class _AlwaysA:
+    """A judge engine with structured choice that always answers A with probability 0.9 (pure position)."""
+
+    def choose(self, prompts, options, *, seed=0):
+        from alignsmith.curate.backends.choice import Choice
+        return [Choice("A", {"A": 0.9, "B": 0.1}, 5, 1) for _ in prompts]
+
+
+def test_winrate_task_records_the_judge_card_and_warns_loudly(tmp_path, capsys):
+    from alignsmith.curate.datafiles import write_json
+    from alignsmith.evaluate.tasks import EvalSample, get_task
+    ref = tmp_path / "ref.jsonl"
+    ref.write_text("".join(json.dumps({"instruction": f"q{i}", "output": "reference"}) + "\n" for i in range(3)))
+    task = get_task("winrate", reference=str(ref), judge="llm", cache=False)
+    task.attach(model="my-model", backend=_AlwaysA())
+    rows = task.score_batch([EvalSample(it, "answer") for it in task.items()])
+    assert [r["win"] for r in rows] == [pytest.approx(0.5)] * 3  # position bias cancels over the two orders
+    notes = task.judge_notes
+    assert notes["card"] is None and notes["warnings"][0].startswith("NO JUDGE CARD")
+    assert any(w.startswith("SELF-PREFERENCE") for w in notes["warnings"])
+    assert "WARNING: NO JUDGE CARD" in capsys.readouterr().err
+    # With a card on file for that judge, its agreement and warnings travel with the win rate.
+    card_dir = tmp_path / "runs" / "judge_card" / "20260101T000000Z-x"
+    write_json(card_dir / "card.json", {"judge_model": "my-model", "agreement": 0.51, "agreement_ci": [0.41, 0.61],
+                                        "warnings": ["NEAR CHANCE: agreement 0.51"]})
+    (card_dir / "DONE").write_text("x")
+    task.score_batch([EvalSample(it, "answer") for it in task.items()])
+    assert task.judge_notes["card"] == str(card_dir) and task.judge_notes["agreement"] == 0.51
+    assert task.judge_notes["warnings"][0].startswith("NEAR CHANCE")
