@@ -73,7 +73,9 @@ def read_rows_quarantined(path: str | os.PathLike) -> tuple[list[dict], list[dic
         raise InputError("file does not exist", path=str(path))
     require_finished(path)
     rows, bad = [], []
-    with open(path, "rb") as f:
+    import gzip
+    opener = gzip.open if path.suffix == ".gz" else open  # compressed JSONL (e.g. HH-RLHF's *.jsonl.gz)
+    with opener(path, "rb") as f:
         for lineno, raw in enumerate(f, 1):
             row, reason = _parse_line(raw)
             if reason is not None:

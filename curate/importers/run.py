@@ -69,7 +69,7 @@ def read_source(path: Path, strict: bool) -> tuple[list[tuple[int, dict]], list[
     """(line, row) pairs, quarantined unreadable lines, and (strict, or formats read whole) the read error
     that stopped reading: the caller raises it after the rows before it, so the first problem in file order
     is the one reported."""
-    if strict or path.suffix not in (".jsonl", ".ndjson"):
+    if strict or not path.name.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
         rows: list[tuple[int, dict]] = []
         try:
             for item in iter_rows(path):

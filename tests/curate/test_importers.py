@@ -60,6 +60,17 @@ def test_hh_rlhf_row_problems_are_named(tmp_path):
     assert not (tmp_path / "strict").exists()  # strict failure leaves no folder that could look finished
 
 
+def test_gzipped_jsonl_bad_line_is_quarantined_not_fatal(tmp_path):
+    import gzip
+    src = tmp_path / "hh.jsonl.gz"
+    good = json.dumps({"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!", "rejected": "\n\nHuman: Hi\n\nAssistant: No."})
+    with gzip.open(src, "wt", encoding="utf-8") as f:
+        f.write(good + "\n" + '{"chosen": "cut off\n' + good + "\n")
+    result = import_dataset(src, "auto", tmp_path / "run")
+    assert len(result.pairs) == 2 and [q["line"] for q in result.quarantine] == [2]
+    assert result.quarantine[0]["drop_reason"].startswith("import: line 2: malformed JSON")
+
+
 def test_import_run_loads_for_train_sft_and_dpo(shared_data, tmp_path):
     run = tmp_path / "hh"
     import_dataset(shared_data / "hh_rlhf" / "harmless-base" / "test.jsonl.gz", "hh-rlhf", run)
