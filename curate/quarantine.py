@@ -67,7 +67,7 @@ def read_rows_quarantined(path: str | os.PathLike) -> tuple[list[dict], list[dic
     Other formats are read whole by `datafiles.iter_rows` (their errors name file and line).
     """
     path = Path(path)
-    if path.suffix not in (".jsonl", ".ndjson"):
+    if not path.name.endswith((".jsonl", ".ndjson", ".jsonl.gz")):
         return [{**row, "_line": n} for n, row in iter_rows(path)], []
     if not path.exists():
         raise InputError("file does not exist", path=str(path))

@@ -128,8 +128,8 @@ class RunFolder:
         """
         import fcntl
         key = str(self.path.resolve())
-        if key in _HELD:
-            return
+        if key in _HELD or int(os.environ.get("RANK", "0") or 0) != 0:
+            return  # held already, or a non-zero rank of a multi-process (accelerate) run: rank 0 holds it
         fd = os.open(self.file(LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -2,25 +2,22 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 TASK_NAMES = "ifeval,constraints,safety,winrate"
 
 
 def _parse_task_options(specs: list[str] | None) -> dict[str, dict]:
-    """`task.key=value` → {task: {key: value}}; values parse as JSON when they can (numbers, lists)."""
+    """`task.key=value` → {task: {key: value}}; values are read by the one config loader (curate.config):
+    numbers, lists and JSON/YAML mappings; `1e-3` is a number and `yes` stays text."""
+    from alignsmith.curate.config import parse_value
     options: dict[str, dict] = {}
     for spec in specs or []:
         key, sep, value = spec.partition("=")
         task, dot, name = key.partition(".")
         if not sep or not dot or not task or not name:
             raise ValueError(f"--set {spec!r}: expected task.option=value, e.g. winrate.judge=reward")
-        try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError:
-            parsed = value
-        options.setdefault(task, {})[name] = parsed
+        options.setdefault(task, {})[name] = parse_value(value)
     return options
 
 

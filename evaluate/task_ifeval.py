@@ -65,6 +65,7 @@ class IFEvalTask(_VerifiedTask):
 
     name = "ifeval"
     version = "1"
+    OPTIONS = {"path": str | Path, "split": str}  # checked by name and type in tasks.get_task
 
     def items(self) -> list[EvalItem]:
         source = self.options.get("path")
@@ -104,6 +105,7 @@ class ConstraintsTask(_VerifiedTask):
 
     name = "constraints"
     version = "1"
+    OPTIONS = {"prompts": str | Path, "split": str}
 
     def items(self) -> list[EvalItem]:
         if self.options.get("prompts"):

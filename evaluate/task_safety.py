@@ -47,6 +47,8 @@ class SafetyTask(Task):
     """Options: advbench / harmbench / xstest / help_seeking paths; subsets (comma list) to include."""
 
     name = "safety"
+    OPTIONS = {"advbench": str | Path | None, "harmbench": str | Path | None, "xstest": str | Path | None,
+               "help_seeking": str | Path | None, "subsets": str | list[str] | None}
     version = "2"  # 2: help-seeking requests added (as benign: refusing them is over-refusal)
     primary = "safe_behaviour"
     default_max_tokens = 128

@@ -48,6 +48,11 @@ class WinRateTask(Task):
     """Options: `reference` (file or run folder), `judge` (llm | reward | verifiers), `judge_model`, ..."""
 
     name = "winrate"
+    # The task's own options plus those its judges read (evaluate/judges.py), checked in tasks.get_task.
+    OPTIONS = {"judge": str, "reference": str | Path, "judge_model": str | Path | None, "judge_backend": str,
+               "judge_backend_options": dict | None, "vote": str, "tie_margin": float, "batch_size": int,
+               "max_length": int, "max_chars": int, "cache": Any, "mode": str, "backend": Any,
+               "self_model": str | None}
     version = "2"   # 2: AlpacaEval-LC GLM for lc_win_rate (evaluate.lc_glm)
     primary = "win"
     metrics = (MetricSpec("win", True, description="raw win rate against the reference (ties half)"),)

@@ -166,7 +166,11 @@ def get_task(name: str, **options: Any) -> Task:
         importlib.import_module(f"{__package__}.{_BUILTIN_MODULES[name]}")
     if name not in TASKS:
         load_builtin_tasks()
-    return TASKS.get(name)(**options)
+    cls = TASKS.get(name)
+    if any("OPTIONS" in vars(k) for k in cls.__mro__):  # tasks that declare their options get them checked
+        from alignsmith.curate.config import check_call_options
+        options = check_call_options(cls, options, f"eval task {name!r} option")
+    return cls(**options)
 
 
 def interleave(groups: Sequence[Sequence[EvalItem]]) -> list[EvalItem]:

@@ -1,0 +1,30 @@
+"""Issue 13 items 4 and 6: `eval run --set` options are checked by name and type before any work."""
+import pytest
+
+from alignsmith.curate.errors import InputError
+from alignsmith.evaluate.tasks import get_task
+from alignsmith.train.cli import main
+
+
+def test_misspelt_task_option_names_the_nearest(tmp_path, capsys):
+    out = tmp_path / "ev"
+    assert main(["eval", "run", "--responses", str(tmp_path / "r.jsonl"), "--model", "m", "--tasks", "ifeval",
+                 "--set", "ifeval.pth=/x", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean 'path'" in err and "Traceback" not in err and not out.exists()
+
+
+def test_wrongly_typed_task_option_is_a_clear_error(tmp_path, capsys):
+    out = tmp_path / "ev"
+    assert main(["eval", "run", "--responses", str(tmp_path / "r.jsonl"), "--model", "m", "--tasks", "ifeval",
+                 "--set", "ifeval.path=5", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "field 'path'" in err and "Traceback" not in err and not out.exists()
+
+
+def test_task_options_use_the_one_loader():
+    from alignsmith.evaluate.cli_eval_run import _parse_task_options
+    assert _parse_task_options(["winrate.tie_margin=1e-3", "winrate.judge=reward", "safety.subsets=xstest"]) == \
+        {"winrate": {"tie_margin": 0.001, "judge": "reward"}, "safety": {"subsets": "xstest"}}
+    with pytest.raises(InputError, match="tie_margin"):
+        get_task("winrate", tie_margin="yes")
