@@ -144,3 +144,18 @@ def test_blind_mode_hides_other_reviews_of_the_item(runs, monkeypatch):
     assert len(at.dataframe) == 1  # the item's history, in screening mode
     at.radio(key="rv-mode").set_value("blind label").run()
     assert len(at.dataframe) == 0
+
+
+def test_the_judge_verdict_of_the_pair_is_shown(runs, monkeypatch):
+    import json
+    run = pairs_run(runs)
+    rows = read_parquet(run / "dpo.parquet")
+    # A pairwise judge's both-orders verdict as the judge scorer records it (the run's fingerprint does not
+    # cover judgements.jsonl, so adding one keeps the copy reviewable); the judge compared them rejected-first.
+    (run / "judgements.jsonl").write_text(json.dumps(
+        {"kind": "pairwise", "prompt_id": rows[0]["prompt_id"], "first_id": rows[0]["rejected_id"],
+         "second_id": rows[0]["chosen_id"], "verdict": "first"}) + "\n")
+    at = open_review(runs, monkeypatch)
+    assert "judge verdict: rejected" in texts(at)
+    at.button(key="rv-next").click().run()
+    assert "judge verdict: none recorded" in texts(at)
