@@ -53,11 +53,48 @@ def heatmap(long: pd.DataFrame) -> alt.Chart:
                                        height={"step": 36})
 
 
+def win_rates(evals: list) -> pd.DataFrame:
+    """Raw and length-controlled win rates (percent, 95% intervals) of every eval run that has them."""
+    from alignsmith.dashboards.widgets import interval_text
+    rows = []
+    for e in evals:
+        raw, lc = e.metrics.get("winrate/win"), e.metrics.get("winrate/lc_win_rate")
+        if not isinstance(raw, dict) or raw.get("value") is None:
+            continue
+        lc = lc if isinstance(lc, dict) else {}
+
+        def pct(m, key):
+            return None if m.get(key) is None else 100 * m[key]
+        rows.append({"run": e.name, "n": raw.get("n"),
+                     "win rate % [95% CI]": interval_text(pct(raw, "value"), pct(raw, "ci_low"), pct(raw, "ci_high"), 1),
+                     "LC win rate % [95% CI]": interval_text(pct(lc, "value"), pct(lc, "ci_low"), pct(lc, "ci_high"), 1),
+                     "lc": pct(lc, "value") if lc else None,
+                     "judge agreement": raw.get("judge_agreement"),
+                     "judge warnings": "; ".join(raw.get("judge_warnings") or [])})
+    table = pd.DataFrame(rows)
+    return table.sort_values("lc", ascending=False, na_position="last").drop(columns="lc") if rows else table
+
+
+def render_win_rates(evals: list) -> None:
+    """The raw / length-controlled win-rate table, with the judges' warnings shown loudly."""
+    table = win_rates(evals)
+    if table.empty:
+        return
+    st.subheader("Win rates against the reference: raw and length-controlled")
+    st.caption("LC: AlpacaEval's length-controlled GLM (predicted win rate at equal length); "
+               "`alignsmith winrates` fits it over many models at once.")
+    text_table(table, key="lb-winrates")
+    for run, warnings in zip(table["run"], table["judge warnings"]):
+        if warnings:
+            st.error(f"{run}: {warnings}")
+
+
 def render() -> None:
     st.title("Leaderboard")
     _, runs, problems = current_runs()
     evals, load_problems = load_eval_runs(runs)
     show_problems(problems + load_problems)
+    render_win_rates(evals)
     if len(evals) < 2:
         st.info(f"The leaderboard needs at least two finished eval runs on shared items (found {len(evals)}). "
                 "Run `alignsmith eval` for each model or checkpoint.")
