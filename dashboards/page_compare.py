@@ -12,8 +12,9 @@ from alignsmith.dashboards.evalruns import load_eval_runs
 from alignsmith.dashboards.store import RunReadError, finished, read_json
 from alignsmith.dashboards.widgets import current_runs, plain_text, response_pair, show_problems, text_table
 
-COLOURS = alt.Scale(domain=["improved", "regressed", "no significant change", "within noise floor", "changed"],
-                    range=["#2b8a3e", "#c92a2a", "#868e96", "#adb5bd", "#e67700"])
+COLOURS = alt.Scale(domain=["improved", "regressed", "no significant change", "within noise floor",
+                            "no change on any item", "changed"],
+                    range=["#2b8a3e", "#c92a2a", "#868e96", "#adb5bd", "#ced4da", "#e67700"])
 
 
 def delta_chart(table: pd.DataFrame) -> alt.Chart:

@@ -116,8 +116,8 @@ def _judge(r: dict, p_adj: float, alpha: float, max_drop: float | None) -> None:
         r["verdict"] = "within noise floor"
     elif significant and (worse or better):
         r["verdict"] = "regressed" if worse else "improved"
-    elif r.get("note") and r.get("identical"):
-        r["verdict"] = "no difference (no information)"
+    elif r.get("identical"):
+        r["verdict"] = "no change on any item"
     else:
         r["verdict"] = "no significant change"
     drop = -r["diff"] if r["higher_is_better"] else r["diff"]

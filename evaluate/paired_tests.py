@@ -120,7 +120,9 @@ def paired_test(base: Sequence[float], new: Sequence[float], weights: Sequence[f
 
 
 def identical_reason(base: np.ndarray, new: np.ndarray) -> str | None:
-    """A note when the comparison carries no information (every item scored the same in both runs)."""
-    if np.array_equal(base, new) and np.all(base == base[0]):
+    """A note when both runs score every item the same: the test cannot reject, so say so plainly."""
+    if not np.array_equal(base, new):
+        return None
+    if np.all(base == base[0]):
         return f"all {base.size} items have the same value {base[0]:g} in both runs: the test has no information"
-    return None
+    return f"new equals base on all {base.size} items (every paired difference is zero)"

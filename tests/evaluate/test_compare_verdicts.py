@@ -60,7 +60,7 @@ def test_nan_values_are_counted_and_identical_items_flagged():
     rows = {r["metric"]: r for r in compare_runs(base, new)["metrics"]}
     assert rows["ifeval/inst_strict"]["n"] == 4
     assert "1 item(s) left out: value missing (NaN)" in rows["ifeval/inst_strict"]["note"]
-    assert rows["ifeval/prompt_strict"]["verdict"] == "no difference (no information)"
+    assert rows["ifeval/prompt_strict"]["verdict"] == "no change on any item"
     assert "same value 1 in both runs" in rows["ifeval/prompt_strict"]["note"]
 
 
