@@ -10,10 +10,11 @@ def register_review_actions(pairs_parser) -> None:
     """Add the review actions under the `pairs` command (a bare `alignsmith pairs ...` still builds pairs)."""
     actions = pairs_parser.add_subparsers(dest="pairs_action", metavar="ACTION", required=False,
                                           title="review actions (optional; without one, `pairs` builds pairs)")
-    a = actions.add_parser("apply-review", help="write a NEW pairs run with human review decisions applied",
+    a = actions.add_parser("apply-review", help="write a NEW run with human review decisions applied",
                            description="Applies reviews (reject, swap, edit, blind labels) to a finished pairs "
-                                       "run and writes a new run with an updated card; the source is untouched.")
-    a.add_argument("run", help="the finished pairs run folder that was reviewed")
+                                       "run and writes a new pairs run with an updated card; on a curate run "
+                                       "(reject, edit) a new curate run. The source is untouched.")
+    a.add_argument("run", help="the finished pairs (or curate) run folder that was reviewed")
     a.add_argument("--reviews", nargs="+", metavar="FILE",
                    help="reviews file(s) (default: the run's own <run>.reviews.jsonl beside its folder)")
     a.add_argument("--out", help="new run folder to write (default: runs/pairs/<utc>-<hash>)")
@@ -36,11 +37,15 @@ def run_apply_review(args) -> int:
     files = args.reviews or [str(reviews_path(args.run))]
     run = apply_reviews(args.run, files, args.out)
     import json
-    review = json.loads(run.file("card.json").read_text(encoding="utf-8"))["review"]
-    outcome = ", ".join(f"{k} {v}" for k, v in review["outcome"].items())
-    print(f"apply-review: {review['records']} records from {len(review['reviewers'])} reviewer(s) on "
-          f"{review['items_reviewed']} of {review['pairs_in']} pairs -> {outcome}")
-    print(f"wrote {run.path}/ (dpo.parquet, dropped_pairs.parquet, card.md, card.json); {args.run} is unchanged")
+    pairs = run.file("card.json").exists()
+    summary = json.loads(run.file("card.json" if pairs else "report.json").read_text(encoding="utf-8"))["review"]
+    outcome = ", ".join(f"{k} {v}" for k, v in summary["outcome"].items())
+    total = summary["pairs_in"] if pairs else summary["rows_in"]
+    print(f"apply-review: {summary['records']} records from {len(summary['reviewers'])} reviewer(s) on "
+          f"{summary['items_reviewed']} of {total} {'pairs' if pairs else 'rows'} -> {outcome}")
+    files_written = "dpo.parquet, dropped_pairs.parquet, card.md, card.json" if pairs else \
+        "kept.parquet, dropped.parquet, report.json"
+    print(f"wrote {run.path}/ ({files_written}); {args.run} is unchanged")
     return 0
 
 

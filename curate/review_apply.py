@@ -20,7 +20,7 @@ from .errors import InputError
 from .pair_rules import chosen_is_longer
 from .pairs_export import pairs_metrics
 from .reviews import item_id, latest_by_item, read_reviews_for, run_fingerprint
-from .runs import RunFolder
+from .runs import RunFolder, metric
 
 # Columns that belong to one side of a pair; a swap exchanges each chosen_* with its rejected_*.
 SIDE_COLUMNS = ("", "_score", "_scores", "_id", "_chars")
@@ -30,30 +30,44 @@ CARRIED = ("sft.parquet", "prompts.parquet", "scored_candidates.parquet", "dropp
 
 def apply_reviews(run_path: str | os.PathLike, review_files: list[str | os.PathLike],
                   out: str | os.PathLike | None = None) -> RunFolder:
-    """Write a new pairs run from the finished pairs run at `run_path` and its reviews; return it."""
+    """Write a new run from the finished pairs (or curate) run at `run_path` and its reviews; return it."""
     run_path = Path(run_path)
-    dpo = run_path / "dpo.parquet"
-    if not dpo.exists():
-        raise InputError("not a pairs run folder (no dpo.parquet); apply-review takes a finished "
-                         "`alignsmith pairs` run", path=str(run_path))
+    if (run_path / "dpo.parquet").exists():
+        return _apply_to_pairs(run_path, review_files, out)
+    if (run_path / "kept.parquet").exists():
+        return apply_to_curate(run_path, review_files, out)
+    raise InputError("not a pairs or curate run folder (no dpo.parquet or kept.parquet); apply-review takes a "
+                     "finished `alignsmith pairs` or `alignsmith curate` run", path=str(run_path))
+
+
+def load_reviewed(run_path: Path, rows_name: str, review_files: list) -> tuple[list[dict], list[dict], list[str], dict]:
+    """(review records, rows, item ids, decisions per item), checking that every reviewed item exists."""
     records = read_reviews_for(run_path, review_files)
-    rows = read_parquet(dpo)
+    rows = read_parquet(run_path / rows_name)
     ids = [item_id(r) for r in rows]  # once per row: a hash each, seconds on 100k pairs
-    by_id = dict(zip(ids, rows))
+    known = set(ids)
     decisions = latest_by_item(records)
-    for iid, entry in decisions.items():
-        if iid not in by_id:
+    for iid in decisions:
+        if iid not in known:
             first = next(r for r in records if r["item_id"] == iid)
-            raise InputError(f"item {iid!r} is not in {dpo} (the run has {len(by_id)} pairs); was the "
-                             "reviews file written for an older build of this run?", path=first["_file"],
+            raise InputError(f"item {iid!r} is not in {run_path / rows_name} (the run has {len(ids)} items); was "
+                             "the reviews file written for an older build of this run?", path=first["_file"],
                              line=first["_line"], field="item_id")
+    return records, rows, ids, decisions
+
+
+def _source_config(run_path: Path, review_files: list) -> dict:
+    return {"source_run": str(run_path.resolve()), "source_fingerprint": run_fingerprint(run_path),
+            "reviews": [str(Path(f).resolve()) for f in review_files], "step": "apply-review"}
+
+
+def _apply_to_pairs(run_path: Path, review_files: list, out) -> RunFolder:
+    records, rows, ids, decisions = load_reviewed(run_path, "dpo.parquet", review_files)
     kept, rejected = [], []
     for iid, row in zip(ids, rows):
         new, why = reviewed_row({**row, "pair_id": iid}, decisions.get(iid))
         (kept if why is None else rejected).append(new if why is None else {**new, "drop_reason": why})
-    config = {"source_run": str(run_path.resolve()), "source_fingerprint": run_fingerprint(run_path),
-              "reviews": [str(Path(f).resolve()) for f in review_files], "step": "apply-review"}
-    run = RunFolder.open("pairs", config, out)
+    run = RunFolder.open("pairs", _source_config(run_path, review_files), out)
     write_parquet(run.file("dpo.parquet"), kept)
     dropped_file = run_path / "dropped_pairs.parquet"
     dropped = read_parquet(dropped_file) if dropped_file.exists() else []
@@ -67,6 +81,59 @@ def apply_reviews(run_path: str | os.PathLike, review_files: list[str | os.PathL
     run.write_metrics(pairs_metrics(card))
     run.mark_done()
     return run
+
+
+def apply_to_curate(run_path: Path, review_files: list, out) -> RunFolder:
+    """A new curate run: rejected rows move to dropped.parquet with the reviewer's reason, edited responses
+    replace the old ones; report.json gains a `review` funnel step and section. Swaps and labels need a pair."""
+    records, rows, ids, decisions = load_reviewed(run_path, "kept.parquet", review_files)
+    kept, rejected = [], []
+    for iid, row in zip(ids, rows):
+        entry = decisions.get(iid)
+        new = {**row, "review_item_id": iid, "review_decision": "unreviewed", "review_reviewers": []}
+        if entry:
+            wrong = list(entry["labels"].values()) + [e for side, e in entry["edits"].items() if side != "response"]
+            wrong += [entry["verdict"]] if entry["verdict"] and entry["verdict"]["decision"] == "swap" else []
+            if wrong:
+                r = min(wrong, key=lambda x: x["_line"])
+                raise InputError(f"{r['decision']} needs a pair; a curate row has one response", path=r["_file"],
+                                 line=r["_line"], field="decision")
+            new["review_reviewers"] = list(entry["reviewers"])
+            if "response" in entry["edits"]:
+                new["response"] = entry["edits"]["response"]["edit"]["text"]
+            verdict = entry["verdict"]
+            new["review_decision"] = verdict["decision"] if verdict else "edited"
+            if verdict and verdict["decision"] == "reject":
+                rejected.append({**new, "drop_reason": f"review: rejected by {verdict['reviewer']}: {verdict['reason']}"})
+                continue
+        kept.append(new)
+    run = RunFolder.open("curate", _source_config(run_path, review_files), out)
+    write_parquet(run.file("kept.parquet"), kept)
+    dropped = read_parquet(run_path / "dropped.parquet") if (run_path / "dropped.parquet").exists() else []
+    write_parquet(run.file("dropped.parquet"), dropped + rejected)
+    report_file = run_path / "report.json"
+    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
+    review = {"source_run": str(run_path.resolve()), "records": len(records), "items_reviewed": len(decisions),
+              "rows_in": len(rows), "outcome": dict(sorted(Counter(r["review_decision"] for r in kept + rejected).items())),
+              "reviewers": {n: dict(sorted(c.items())) for n, c in sorted(_per_reviewer(records).items())}}
+    if isinstance(report.get("funnel"), list):
+        report["funnel"] = report["funnel"] + [{"step": "review", "kind": "review", "rows_in": len(rows),
+                                                "dropped": len(rejected), "rows_after": len(kept)}]
+    report.update(review=review, kept=len(kept))
+    write_json(run.file("report.json"), report)
+    n = int(report.get("rows_in") or len(rows))
+    run.write_metrics({"rows_in": metric(n, higher_is_better=None, n=n),
+                       "rows_out": metric(len(kept), higher_is_better=None, n=n),
+                       "keep_rate": metric(len(kept) / n if n else None, higher_is_better=None, n=n)})
+    run.mark_done()
+    return run
+
+
+def _per_reviewer(records: list[dict]) -> dict[str, Counter]:
+    per_reviewer: dict[str, Counter] = {}
+    for r in records:
+        per_reviewer.setdefault(r["reviewer"], Counter())[r["decision"]] += 1
+    return per_reviewer
 
 
 def reviewed_row(row: dict, entry: dict | None) -> tuple[dict, str | None]:
@@ -119,9 +186,7 @@ def reviewed_card(run_path: Path, kept: list[dict], rejected: list[dict], record
     card.setdefault("similarity", "n/a")
     card.setdefault("config", {})
     outcome = Counter(r["review_decision"] for r in kept) + Counter(r["review_decision"] for r in rejected)
-    per_reviewer: dict[str, Counter] = {}
-    for r in records:
-        per_reviewer.setdefault(r["reviewer"], Counter())[r["decision"]] += 1
+    per_reviewer = _per_reviewer(records)
     conflicts = sum(len(set(e["verdicts"].values())) > 1 for e in decisions.values())
     card["review"] = {"source_run": str(run_path.resolve()), "records": len(records),
                       "items_reviewed": len(decisions), "pairs_in": len(kept) + len(rejected),

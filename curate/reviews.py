@@ -74,6 +74,8 @@ def item_id(row: dict) -> str:
     ids), a curate row's `candidate_id` (or a hash of its prompt and response)."""
     if row.get("pair_id"):
         return str(row["pair_id"])
+    if row.get("review_item_id"):  # a reviewed curate row keeps its id even after its response was edited
+        return str(row["review_item_id"])
     if row.get("chosen_id") is not None and row.get("rejected_id") is not None:
         return "pr-" + stable_hash([row.get("prompt_id"), row["chosen_id"], row["rejected_id"]])
     if row.get("candidate_id"):

@@ -188,3 +188,29 @@ def test_bare_pairs_command_still_parses_its_flags():
     from alignsmith.train.cli import build_parser
     args = build_parser().parse_args(["pairs", "--input", "x.jsonl", "--min-margin", "0.2"])
     assert args.pairs_action is None and args.input == "x.jsonl" and args.func.__name__ == "run"
+
+
+def test_apply_review_on_a_curate_run_drops_and_edits_rows(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"prompt": f"Say something about {w}.", "response": f"{w} is a colour.",
+                                       "finish_reason": "stop"}) + "\n" for w in ("red", "green", "blue", "grey")))
+    curate = tmp_path / "runs" / "curate" / "c1"
+    assert main(["curate", "--input", str(src), "--out", str(curate)]) == 0
+    rows = read_parquet(curate / "kept.parquet")
+    ids = [item_id(r) for r in rows]
+    path = reviews_path(curate)
+    append_review(path, make_review(curate, ids[0], "ann", "reject", reason="not an answer"))
+    append_review(path, make_review(curate, ids[1], "ann", "edit", edit={"side": "response", "text": "Green: fixed."}))
+    before = tree_digest(curate)
+    out = tmp_path / "runs" / "curate" / "reviewed"
+    assert main(["pairs", "apply-review", str(curate), "--out", str(out)]) == 0
+    assert tree_digest(curate) == before and "2 of 4 rows" in capsys.readouterr().out
+    kept = {item_id(r): r for r in read_parquet(out / "kept.parquet")}
+    assert ids[0] not in kept and kept[ids[1]]["response"] == "Green: fixed."  # the id survives the edit
+    dropped = [r for r in read_parquet(out / "dropped.parquet") if r.get("review_item_id") == ids[0]]
+    assert dropped[0]["drop_reason"] == "review: rejected by ann: not an answer"
+    report = json.loads((out / "report.json").read_text())
+    assert report["funnel"][-1] == {"step": "review", "kind": "review", "rows_in": 4, "dropped": 1, "rows_after": 3}
+    append_review(path, make_review(curate, ids[2], "bob", "swap"))
+    with pytest.raises(InputError, match=r"c1.reviews.jsonl:3: field 'decision': swap needs a pair"):
+        apply_reviews(curate, [path], tmp_path / "never")
