@@ -91,6 +91,7 @@ class GenerateResult:
     finish_reasons: dict
     new_tokens: int = 0          # tokens generated in this call (the rest came from earlier, resumed calls)
     generate_seconds: float = 0  # time spent generating in this call (model loading excluded)
+    quarantined: int = 0         # prompt rows set aside (bad or repeated), listed in quarantine.parquet
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -103,9 +104,11 @@ class GenerateResult:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.finish_reasons.items()))
         speed = (f"{self.new_tokens} new in {self.generate_seconds:.1f} s = {rate:.0f} tok/s"
                  if rate else "nothing new: all shards were already done")
+        set_aside = (f"\n  {self.quarantined} prompt row(s) set aside (bad or repeated), each with its line and "
+                     f"reason in {self.run_dir}/quarantine.parquet" if self.quarantined else "")
         return (f"generate: {self.rows} candidates for {self.prompts} prompts, {self.completion_tokens} tokens "
                 f"({speed}); finish reasons: {reasons or 'none'}\n"
-                f"  wrote {self.run_dir}/{CANDIDATES_DIR}/*.parquet, prompts.parquet, metrics.json")
+                f"  wrote {self.run_dir}/{CANDIDATES_DIR}/*.parquet, prompts.parquet, metrics.json{set_aside}")
 
 
 def candidate_rows(prompt_rows: list[dict], completions: list[list[Completion]], config: GenerateConfig) -> list[dict]:
@@ -249,8 +252,9 @@ def _finish(run: RunFolder, n_prompts: int, seconds: float, new_tokens: int, gen
     rows = read_parquet(run.path / CANDIDATES_DIR)
     reasons = Counter(r["finish_reason"].split(":")[0] for r in rows)
     tokens = sum(r["completion_tokens"] for r in rows)
+    set_aside = len(read_parquet(run.file("quarantine.parquet"))) if run.file("quarantine.parquet").exists() else 0
     result = GenerateResult(run.path, len(rows), n_prompts, tokens, seconds, dict(reasons), new_tokens,
-                            gen_seconds)
+                            gen_seconds, set_aside)
     metrics = {
         "candidates": metric(len(rows), higher_is_better=None, n=len(rows)),
         "completion_tokens": metric(tokens, higher_is_better=None, n=len(rows)),

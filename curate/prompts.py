@@ -10,6 +10,8 @@ from .records import make_prompt_row
 
 # Accepted names for the prompt text, in order of preference.
 _TEXT_FIELDS = ("prompt", "instruction", "goal", "question", "text")
+# Chat roles a chat template understands; anything else is a typo or another format's field.
+CHAT_ROLES = ("system", "user", "assistant", "tool")
 
 
 def _prompt_from_row(row: dict, path: str, line: int, text_field: str | None) -> dict:
@@ -25,6 +27,13 @@ def _prompt_from_row(row: dict, path: str, line: int, text_field: str | None) ->
                              path=path, line=line, field=field)
         if not any(str(m["content"]).strip() for m in value):
             raise InputError("prompt is empty", path=path, line=line, field=field)
+        unknown = sorted({str(m["role"]) for m in value} - set(CHAT_ROLES))
+        if unknown:
+            raise InputError(f"unknown chat role(s) {', '.join(map(repr, unknown))}; roles are "
+                             f"{', '.join(CHAT_ROLES)}", path=path, line=line, field=field)
+        if not any(m["role"] == "user" for m in value):
+            raise InputError("chat messages have no user turn: nothing for the model to answer",
+                             path=path, line=line, field=field)
     elif isinstance(value, str):
         if not value.strip():
             raise InputError("prompt is empty", path=path, line=line, field=field)
@@ -42,6 +51,10 @@ def _prompt_from_row(row: dict, path: str, line: int, text_field: str | None) ->
                          path=path, line=line, field="kwargs")
     extra = {k: v for k, v in row.items()
              if k not in {field, "instruction_id_list", "kwargs", "category", "source", "prompt_id"}}
+    if row.get("prompt_id") is not None:
+        # prompt_id is always the stable hash of the prompt (candidate ids and dedup rely on it); the
+        # file's own id is kept next to it so outputs can be joined back.
+        extra["user_prompt_id"] = str(row["prompt_id"])
     if field == "instruction" and isinstance(value, str):
         value, joined = _join_alpaca_input(value, row, path, line)
         if joined:
@@ -93,6 +106,10 @@ def load_prompts(path: str | os.PathLike, *, text_field: str | None = None,
         rows.append(row)
     if not rows and not bad:
         raise InputError("no prompts found", path=path)
+    if not rows:
+        first = sorted(bad, key=lambda b: b["line"])[0]
+        raise InputError(f"no usable prompts: all {len(bad)} rows were rejected (first, line {first['line']}: "
+                         f"{first['drop_reason']})", path=path)
     return rows, sorted(bad, key=lambda b: b["line"])
 
 

@@ -88,9 +88,10 @@ def find_card(path: Path) -> str | None:
 def load_training_rows(dataset: str | None, method: str, *, max_rows: int | None = None,
                        need_verifier_columns: bool = False) -> tuple[list[dict], DatasetInfo]:
     """Read and check the rows for `method`; keep only the columns TRL should see."""
-    from alignsmith.curate.datafiles import read_rows
+    from alignsmith.curate.datafiles import iter_rows
     path = find_dataset_file(dataset, method)
-    rows = read_rows(path)
+    numbered = list(iter_rows(path))
+    lines, rows = [n for n, _ in numbered], [r for _, r in numbered]
     if not rows:
         raise InputError("dataset has no rows", path=str(path))
     required = REQUIRED_COLUMNS[method] + (VERIFIER_COLUMNS if need_verifier_columns else ())
@@ -101,16 +102,22 @@ def load_training_rows(dataset: str | None, method: str, *, max_rows: int | None
                          f"found {', '.join(found)}", path=str(path))
     info = DatasetInfo(str(path), fingerprint(path), find_card(path), len(rows))
     rows = rows[:max_rows] if max_rows else rows
-    return [_trl_row(row, required, path, i) for i, row in enumerate(rows, 1)], info
+    return [_trl_row(row, required, path, n) for n, row in zip(lines, rows)], info
 
 
 def _trl_row(row: dict, columns: tuple[str, ...], path: Path, line: int) -> dict:
     from alignsmith.curate.records import as_messages
     out = {}
     for col in columns:
-        value = row[col]
+        value = row.get(col)
+        if value is None and col not in ("kwargs", "instruction_id_list"):
+            raise InputError("missing or null (every row needs it)", path=str(path), line=line, field=col)
         if col == "prompt":
-            value = as_messages(value)
+            try:
+                value = as_messages(value)
+            except (KeyError, TypeError, ValueError) as e:
+                raise InputError(f"not a prompt (text or chat messages): {e}", path=str(path), line=line,
+                                 field=col) from None
         elif col in ("chosen", "rejected", "completion"):
             value = _assistant_turns(value, col, path, line)
         elif col == "kwargs":
