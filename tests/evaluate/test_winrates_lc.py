@@ -163,3 +163,16 @@ def test_equal_quality_longer_model_is_near_half_with_difficulty():
     assert by["long"].lc_win_rate == pytest.approx(0.5, abs=0.06)
     assert by["long"].lc_ci_low < by["long"].lc_win_rate < by["long"].lc_ci_high
     assert notes["instruction_difficulty"] and "warning_regularisation" in notes
+
+
+def test_eval_runs_read_back_as_annotations(tmp_path):
+    path = tmp_path / "ann.jsonl"
+    path.write_text("\n".join(json.dumps({k: v for k, v in r.items() if k != "instruction"}) for r in _toy()))
+    first = compute_winrates([str(path)], write_runs=True, runs_root=str(tmp_path / "runs"),
+                             settings=LCSettings(n_boot=0))
+    again = compute_winrates(first["runs"], fmt="auto", settings=LCSettings(n_boot=0))
+    a = first["table"].set_index("generator")["win_rate"]
+    b = again["table"].assign(generator=lambda t: t["generator"].str.split("@").str[0]).set_index("generator")["win_rate"]
+    assert again["notes"]["baseline"] == "reference:base"
+    for model in a.index:
+        assert b[model] == pytest.approx(a[model])
