@@ -45,14 +45,18 @@ class ImportResult:
     quarantine: list[dict]
     pairs_stats: dict | None = None
     skipped_by_reason: dict = field(default_factory=dict)
+    reused: bool = False  # the --out folder was already a finished import of the same file and options
 
     def summary(self) -> str:
         """The short summary the CLI prints."""
         lines = [f"import ({self.format}): {self.rows_read} rows read -> {len(self.prompts)} prompts, "
                  f"{len(self.sft)} SFT rows, {len(self.pairs)} pairs; {len(self.quarantine)} rows skipped"]
         lines += [f"  skipped {n}: {reason}" for reason, n in list(self.skipped_by_reason.items())[:8]]
-        lines.append(f"wrote {self.run_dir}/ (prompts.parquet, sft.parquet, dpo.parquet where present, "
-                     "quarantine.parquet, card.md)")
+        if self.reused:
+            lines.append(f"already imported: {self.run_dir}/ is finished with the same file and options (unchanged)")
+        else:
+            lines.append(f"wrote {self.run_dir}/ (prompts.parquet, sft.parquet, dpo.parquet where present, "
+                         "quarantine.parquet, card.md)")
         return "\n".join(lines)
 
 
@@ -184,6 +188,9 @@ def import_dataset(path: str | os.PathLike, fmt: str = "auto", out: str | os.Pat
                           pairs_result.stats if pairs_result else None, skipped_by_reason(quarantine))
     run = RunFolder.open("import", config, out)
     result.run_dir = str(run.path)
+    if run.done:  # same file, same options: the finished folder already holds exactly these rows
+        result.reused = True
+        return result
     from .writing import write_import_run
     write_import_run(run, result, config, pairs_result)
     return result

@@ -41,6 +41,31 @@ def test_hh_rlhf_real_file_gives_pairs_with_context(shared_data, tmp_path):
     assert card["skipped"] == len(result.quarantine) and sum(card["skipped_by_reason"].values()) == card["skipped"]
 
 
+def test_hh_rlhf_agrees_with_trl_extract_prompt(shared_data, tmp_path):
+    """Reference: TRL's extract_prompt (longest common prefix of the raw dialogues), cut at the last Assistant
+    marker, must give the same kept rows and the same final replies as our turn parser."""
+    import gzip
+
+    from trl.data_utils import extract_prompt
+    src = shared_data / "hh_rlhf" / "helpful-base" / "test.jsonl.gz"
+    marker = "\n\nAssistant:"
+    expected = {}
+    for line, text in enumerate(gzip.open(src, "rt", encoding="utf-8"), 1):
+        row = json.loads(text)
+        common = extract_prompt({"chosen": row["chosen"], "rejected": row["rejected"]})["prompt"]
+        prompt = common[:common.rfind(marker) + len(marker)] if marker in common else None
+        if prompt is None:
+            continue
+        replies = [row[k][len(prompt):] for k in ("chosen", "rejected")]
+        if any("\n\nHuman:" in r or marker in r or not r.strip() for r in replies):
+            continue
+        if replies[0].strip() != replies[1].strip():
+            expected[line] = [r.strip() for r in replies]
+    result = import_dataset(src, "hh-rlhf", tmp_path / "hh")
+    ours = {p["line"]: [p["chosen"][0]["content"], p["rejected"][0]["content"]] for p in result.pairs}
+    assert ours == expected
+
+
 def test_hh_rlhf_row_problems_are_named(tmp_path):
     src = tmp_path / "hh.jsonl"
     rows = [{"chosen": "\n\nHuman: Hi\n\nAssistant: Hello!", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away."},
@@ -88,6 +113,21 @@ def test_import_run_loads_for_train_sft_and_dpo(shared_data, tmp_path):
     from alignsmith.curate.prompts import load_prompts
     prompts, bad = load_prompts(prompts_run / "prompts.parquet")  # what `generate --prompts` reads
     assert len(prompts) == 805 and not bad
+
+
+def test_alpaca_template_matches_the_published_prompt():
+    """The Stanford Alpaca prompt as published in tatsu-lab/stanford_alpaca's train.py (PROMPT_DICT)."""
+    from alignsmith.curate.alpaca_template import join_instruction_input
+    published_input = ("Below is an instruction that describes a task, paired with an input that provides further "
+                       "context. Write a response that appropriately completes the request.\n\n"
+                       "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:")
+    published_no_input = ("Below is an instruction that describes a task. Write a response that appropriately "
+                          "completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:")
+    assert join_instruction_input("Add.", "2 and 3", "template") == \
+        published_input.format(instruction="Add.", input="2 and 3")
+    assert join_instruction_input("Add.", "  ", "template") == published_no_input.format(instruction="Add.")
+    with pytest.raises(ValueError, match="newline, template"):
+        join_instruction_input("Add.", "", "chatml")
 
 
 def test_alpacaeval_outputs_and_seed_tasks(shared_data, tmp_path):
@@ -194,6 +234,13 @@ def test_unknown_format_and_cli_exit_codes(tmp_path, capsys):
     assert main(["data", "import", "--input", str(SAMPLES / "openai.jsonl"), "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert "import (openai): 7 rows read" in out and "4 rows skipped" in out
+    done = (tmp_path / "o" / "DONE").stat().st_mtime_ns
+    assert main(["data", "import", "--input", str(SAMPLES / "openai.jsonl"), "--out", str(tmp_path / "o")]) == 0
+    assert "already imported" in capsys.readouterr().out and (tmp_path / "o" / "DONE").stat().st_mtime_ns == done
+    # Other options on the same folder are refused rather than mixed into it.
+    assert main(["data", "import", "--input", str(SAMPLES / "openai.jsonl"), "--turns", "all",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "different config" in capsys.readouterr().err
 
 
 def test_prompt_loader_joins_alpaca_input(tmp_path):
