@@ -50,11 +50,28 @@ def _output_folder(kind: str, config: dict, out: str | None):
     return RunFolder.open(kind, config, out)
 
 
+def _require_items(run) -> None:
+    """`eval ifeval` writes the official IFEval files, not per-item rows: say which command makes a comparable run."""
+    from alignsmith.curate.errors import InputError
+    if run.task_versions:
+        return
+    config = run.config
+    if config.get("task") == "ifeval":
+        raise InputError("an `eval ifeval` run holds the official IFEval result files, not the per-item rows a "
+                         "comparison pairs up; score the same responses into a comparable run with: alignsmith eval "
+                         f"run --responses {config.get('responses')} --model LABEL --tasks ifeval "
+                         f"--set ifeval.path={config.get('input_data')}", path=str(run.path))
+    raise InputError("eval run records no tasks (config.yaml has no `tasks`); compare needs runs made by "
+                     "`alignsmith eval run`", path=str(run.path))
+
+
 def _compare(args: argparse.Namespace) -> int:
     from .compare import compare_markdown, compare_runs, parse_max_drops
     from .results import load_eval_run
     drops = parse_max_drops(args.max_drop)
     base, new = load_eval_run(args.base), load_eval_run(args.new)
+    for run in (base, new):
+        _require_items(run)
     result = compare_runs(base, new, alpha=args.alpha, max_drops=drops, seed=args.seed)
     report = compare_markdown(result)
     folder = _output_folder("compare", {"base": str(Path(args.base).resolve()), "new": str(Path(args.new).resolve()),
