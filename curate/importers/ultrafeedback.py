@@ -21,7 +21,8 @@ class UltraFeedbackImporter(Importer):
     mean_aspects (mean of the aspect ratings present), or any other numeric field name of a completion."""
 
     name = "ultrafeedback"
-    description = "instruction + completions [{model, response, ratings}] (openbmb/UltraFeedback)"
+    description = ("instruction + completions [{model, response, ratings}] (openbmb/UltraFeedback), or binarized "
+                   "chosen/rejected dialogues with score_chosen/score_rejected")
 
     def __init__(self, rating: str = "fine-grained_score", **options: Any):
         super().__init__(rating=rating, **options)
@@ -29,9 +30,12 @@ class UltraFeedbackImporter(Importer):
 
     @classmethod
     def signature(cls, row: dict) -> bool:
-        return isinstance(row.get("completions"), list)
+        return isinstance(row.get("completions"), list) or (
+            isinstance(row.get("chosen"), list) and "score_chosen" in row)
 
     def convert(self, row: dict) -> list[Record]:
+        if "completions" not in row and "chosen" in row:
+            return [self._binarized(row)]
         key = "instruction" if "instruction" in row else "prompt"
         instruction = require_text(row, key)
         completions = row.get("completions")
@@ -49,6 +53,23 @@ class UltraFeedbackImporter(Importer):
                                "model": str(comp.get("model") or f"completion-{i}")})
         meta = {"source_name": row["source"]} if isinstance(row.get("source"), str) else {}
         return [Record(prompt=[{"role": "user", "content": instruction}], candidates=candidates, meta=meta)]
+
+    def _binarized(self, row: dict) -> Record:
+        """An ultrafeedback_binarized row: `chosen`/`rejected` whole dialogues with `score_chosen`/`score_rejected`.
+
+        The two become rated candidates of the shared prompt, so the pair rules (ties, margin, ...) still apply.
+        """
+        from .chat import openai_messages
+        chosen = openai_messages(row.get("chosen"), "chosen")
+        rejected = openai_messages(row.get("rejected"), "rejected")
+        if chosen[:-1] != rejected[:-1]:
+            raise RowSkip("chosen and rejected dialogues differ before their final reply", "rejected")
+        for name, turns in (("chosen", chosen), ("rejected", rejected)):
+            if turns[-1]["role"] != "assistant" or len(turns) < 2:
+                raise RowSkip("must end with an assistant reply after the prompt", name)
+        candidates = [{"response": turns[-1]["content"], "rating": _number(row.get(f"score_{name}"), f"score_{name}"),
+                       "model": name} for name, turns in (("chosen", chosen), ("rejected", rejected))]
+        return Record(prompt=chosen[:-1], candidates=candidates)
 
     def rating_of(self, comp: dict, where: str) -> float | None:
         """The completion's rating as a float, None when it has none ("N/A", missing); RowSkip when malformed."""

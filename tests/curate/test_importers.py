@@ -221,6 +221,17 @@ def test_ultrafeedback_ratings_go_through_pair_rules(tmp_path):
     assert len(mean.sft) == 1  # only the capital-of-France row has aspect ratings
 
 
+def test_ultrafeedback_binarized_rows_pair_through_the_rules(tmp_path):
+    result = import_dataset(SAMPLES / "ultrafeedback_binarized.jsonl", "auto", tmp_path / "ufb",
+                            pairs_overrides={"max_chosen_longer_share": None})
+    assert result.format == "ultrafeedback"
+    assert len(result.pairs) == 1 and result.pairs[0]["prompt"] == [{"role": "user", "content": "Name a planet."}]
+    assert result.pairs[0]["margin"] == 7.0 and result.pairs[0]["rejected"][0]["content"] == "The Moon."
+    dropped = read_parquet(tmp_path / "ufb" / "dropped_pairs.parquet")
+    assert [d["drop_reason"].split(":")[0] for d in dropped] == ["tie"]          # 5.0 vs 5.0
+    assert "differ before their final reply" in _reasons(result)[3]
+
+
 def test_unknown_format_and_cli_exit_codes(tmp_path, capsys):
     odd = tmp_path / "odd.jsonl"
     odd.write_text('{"question": "q", "answer": "a"}\n')
