@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -128,8 +129,9 @@ def instruction_difficulty(table: pd.DataFrame, *, c: float = 10.0) -> pd.Series
     """Per-instruction effect from the joint fit over all models (None with fewer than two models)."""
     import scipy.sparse as sp
     models = sorted(table["model"].unique())
-    if len(models) < 2:
-        return None
+    prefs = table["preference"].to_numpy(float)
+    if len(models) < 2 or (prefs == prefs[0]).all() and prefs[0] in (0.0, 1.0):
+        return None  # one model, or every item won (lost) outright: nothing to separate instructions by
     instructions = sorted(table["instruction"].unique(), key=str)
     m_idx = table["model"].map({m: i for i, m in enumerate(models)}).to_numpy()
     i_idx = table["instruction"].map({k: i for i, k in enumerate(instructions)}).to_numpy()
@@ -169,7 +171,7 @@ def _lc_from_coef(coef: np.ndarray, difficulties: np.ndarray) -> float:
 
 
 def fit_model(own: pd.DataFrame, variants: pd.DataFrame, difficulty: pd.Series | None,
-              settings: LCSettings) -> tuple[float, np.ndarray, callable]:
+              settings: LCSettings) -> tuple[float, np.ndarray, Callable]:
     """LC win rate of one model, its coefficients, and a refit function for bootstrap resamples."""
     model = own["model"].iloc[0]
     family = length_family(model)
@@ -222,7 +224,8 @@ def lc_win_rates(table: pd.DataFrame, *, baseline: str | None = None,
     notes["instruction_difficulty"] = difficulty is not None
     notes["length_variant_models"] = sorted(variants["model"].unique()) if len(variants) else []
     if difficulty is None:
-        notes["warning_difficulty"] = "fewer than two models: instruction difficulty left out of the fit"
+        notes["warning_difficulty"] = ("instruction difficulty left out of the fit (it needs two or more models "
+                                       "and outcomes that are not all wins or all losses)")
     if not len(variants):
         notes["warning_regularisation"] = ("no length variants (X with X_concise / X_verbose) among the "
                                            "models: the length slope is not regularised")
