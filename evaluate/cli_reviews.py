@@ -20,8 +20,12 @@ def register(sub) -> None:
                                        "export the human labels as a gold JSONL file for a judge card.")
     a.add_argument("--reviews", nargs="+", required=True, metavar="FILE", help="reviews file(s) of one run")
     a.add_argument("--run", help="the reviewed pairs run (default: the folder beside the first reviews file)")
-    a.add_argument("--gold-out", metavar="FILE", help="also write majority human labels as gold JSONL "
-                                                      "(prompt, response_a, response_b, label A/B/tie)")
+    a.add_argument("--gold-out", metavar="FILE", help="also write majority human labels as gold JSONL for "
+                                                      "`alignsmith judge card --gold` (prompt, chosen = "
+                                                      "preferred, rejected; plus response_a/b and label A/B)")
+    a.add_argument("--gold-ties", action="store_true",
+                   help="also write majority ties to the gold file (without chosen/rejected: the judge card "
+                        "needs a preferred answer and refuses them)")
     a.add_argument("--json", action="store_true", help="print the tables as one JSON object")
     a.set_defaults(func=run_agreement)
 
@@ -75,9 +79,9 @@ def run_agreement(args) -> int:
     records = report.pop("_records")
     if args.gold_out:
         from .reviews import gold_rows, write_gold
-        rows, no_majority = gold_rows(run, records)
+        rows, left_out = gold_rows(run, records, ties=args.gold_ties)
         write_gold(args.gold_out, rows)
-        report["gold"] = {"path": args.gold_out, "rows": len(rows), "no_majority": no_majority}
+        report["gold"] = {"path": args.gold_out, "rows": len(rows), **left_out}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -89,5 +93,6 @@ def run_agreement(args) -> int:
         print("vs judge: this run has no pairwise LLM-judge verdicts (judgements.jsonl)")
     if "gold" in report:
         g = report["gold"]
-        print(f"gold: {g['rows']} rows -> {g['path']} ({g['no_majority']} items without a majority label left out)")
+        print(f"gold: {g['rows']} rows -> {g['path']} (left out: {g['no_majority']} items without a majority "
+              f"label, {g['ties']} majority ties); use it with `alignsmith judge card --gold {g['path']}`")
     return 0

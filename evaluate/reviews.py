@@ -117,15 +117,18 @@ def agreement_with(records: list[dict], reference: dict[str, str], name: str) ->
     return out
 
 
-def gold_rows(run_path: str | Path, records: list[dict]) -> tuple[list[dict], int]:
-    """Human-labelled pairs as gold rows for a judge card, and how many labelled items had no majority.
+def gold_rows(run_path: str | Path, records: list[dict], *, ties: bool = False) -> tuple[list[dict], dict]:
+    """Human-labelled pairs as gold rows for `alignsmith judge card --gold`, and what was left out.
 
-    One row per labelled item: `prompt` (the user's text), `prompt_messages`, `response_a`, `response_b`
-    in the order the first labelling reviewer saw them (randomised, so gold labels are not all "A"),
-    `label` ("A" / "B" / "tie": the reviewers' strict-majority label), `item_id`, `annotators`, `votes`.
+    One row per labelled item with a strict-majority label among its reviewers: `prompt` (the user's text),
+    `chosen` (the answer the humans preferred, which may be the pair's rejected side) and `rejected` (the
+    other) — what the judge card reads — plus `prompt_messages`, `response_a` / `response_b` in the order
+    the first labelling reviewer saw them, `label` ("A" / "B" / "tie"), `item_id`, `annotators`, `votes`.
+    Ties have no preferred answer, so the judge card cannot use them: left out unless `ties`, and then
+    written without `chosen` / `rejected`. Returns (rows, {"no_majority": n, "ties": n}).
     """
     rows = {item_id(r): r for r in read_parquet(Path(run_path) / "dpo.parquet")}
-    out, no_majority = [], 0
+    out, left_out = [], {"no_majority": 0, "ties": 0}
     for iid, entry in latest_by_item(records).items():
         labels = list(entry["labels"].values())
         if not labels or iid not in rows:
@@ -133,18 +136,24 @@ def gold_rows(run_path: str | Path, records: list[dict]) -> tuple[list[dict], in
         votes = Counter(r["label"] for r in labels)
         (top, count), *rest = votes.most_common()
         if rest and rest[0][1] == count:
-            no_majority += 1
+            left_out["no_majority"] += 1
+            continue
+        if top == "tie" and not ties:
+            left_out["ties"] += 1
             continue
         first = min(labels, key=lambda r: r["_line"])
         order = first["shown_order"]
         pair = rows[iid]
         text = {side: pair[side][-1]["content"] for side in ("chosen", "rejected")}
-        label = "tie" if top == "tie" else "AB"[order.index(top)]
         messages = as_messages(pair["prompt"])
-        out.append({"prompt": user_text(messages), "prompt_messages": messages, "response_a": text[order[0]],
-                    "response_b": text[order[1]], "label": label, "item_id": iid,
-                    "annotators": sorted(entry["labels"]), "votes": dict(votes)})
-    return out, no_majority
+        row = {"prompt": user_text(messages)}
+        if top != "tie":
+            row.update(chosen=text[top], rejected=text["rejected" if top == "chosen" else "chosen"])
+        row.update(prompt_messages=messages, response_a=text[order[0]], response_b=text[order[1]],
+                   label="tie" if top == "tie" else "AB"[order.index(top)], item_id=iid,
+                   annotators=sorted(entry["labels"]), votes=dict(votes))
+        out.append(row)
+    return out, left_out
 
 
 def write_gold(path: str | Path, rows: list[dict]) -> None:

@@ -87,16 +87,23 @@ def test_reviewer_agreement_pairs_labels_on_shared_items(labelled):
 
 def test_gold_rows_follow_the_order_the_reviewer_saw(labelled):
     run, rows, ids, ann, bob, path = labelled
-    gold, no_majority = gold_rows(run, read_reviews(path))
+    gold, left_out = gold_rows(run, read_reviews(path), ties=True)
     # Two reviewers: items where they differ have no strict majority and are left out.
-    assert no_majority == sum(x != y for x, y in zip(ann, bob)) and len(gold) == 12 - no_majority
+    assert left_out == {"no_majority": sum(x != y for x, y in zip(ann, bob)), "ties": 0}
+    assert len(gold) == 12 - left_out["no_majority"]
     for g in gold:
         row = rows[ids.index(g["item_id"])]
+        human = ann[ids.index(g["item_id"])]
         texts = {"A": g["response_a"], "B": g["response_b"]}
         if g["label"] != "tie":
-            assert texts[g["label"]] == row[ann[ids.index(g["item_id"])]][0]["content"]
+            assert texts[g["label"]] == row[human][0]["content"] == g["chosen"]
+            assert g["rejected"] == row["rejected" if human == "chosen" else "chosen"][0]["content"]
+        else:
+            assert "chosen" not in g
         assert g["prompt"] == row["prompt"][-1]["content"]
     assert {g["label"] for g in gold} >= {"A", "B"}  # randomised order: not every gold label is "A"
+    without_ties, left_out = gold_rows(run, read_reviews(path))
+    assert left_out["ties"] == 1 and all(g["label"] != "tie" for g in without_ties)
 
 
 def test_agreement_command_prints_tables_and_writes_gold(labelled, tmp_path, capsys):
@@ -105,8 +112,13 @@ def test_agreement_command_prints_tables_and_writes_gold(labelled, tmp_path, cap
     assert main(["reviews", "agreement", "--reviews", str(path), "--gold-out", str(gold)]) == 0
     out = capsys.readouterr().out
     assert "label: ann vs bob: n=12" in out and "vs judge: ann vs judge: n=9" in out
-    assert len(gold.read_text().splitlines()) == 10 and set(json.loads(gold.read_text().splitlines()[0])) >= {
-        "prompt", "response_a", "response_b", "label"}
+    assert len(gold.read_text().splitlines()) == 9 and set(json.loads(gold.read_text().splitlines()[0])) >= {
+        "prompt", "chosen", "rejected", "response_a", "response_b", "label"}
+    from alignsmith.evaluate.judge_card import read_gold  # the judge card's own reader takes the file
+    items = read_gold(str(gold))
+    preferred = {r["chosen"][0]["content"] if a == "chosen" else r["rejected"][0]["content"]
+                 for r, a, b in zip(rows, ann, bob) if a == b and a != "tie"}
+    assert len(items) == 9 and {it["better"] for it in items} == preferred
     other = build_run(tmp_path / "runs" / "pairs" / "r2")
     assert main(["reviews", "agreement", "--reviews", str(path), "--run", str(other)]) == 2
     assert "is for run 'r1'" in capsys.readouterr().err
