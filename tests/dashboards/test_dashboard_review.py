@@ -159,3 +159,20 @@ def test_the_judge_verdict_of_the_pair_is_shown(runs, monkeypatch):
     assert "judge verdict: rejected" in texts(at)
     at.button(key="rv-next").click().run()
     assert "judge verdict: none recorded" in texts(at)
+
+
+def test_audit_sample_filter_pages_through_only_the_sampled_pairs(runs, monkeypatch):
+    import json
+
+    from alignsmith.train.cli import main
+    run = pairs_run(runs)
+    assert main(["pairs", "sample-audit", str(run), "--n", "5", "--seed", "3"]) == 0
+    sampled = [json.loads(x)["item_id"] for x in (run.parent / f"{run.name}.audit.jsonl").read_text().splitlines()]
+    at = open_review(runs, monkeypatch)
+    at.selectbox(key="rv-show").set_value("audit sample").run()
+    assert at.number_input(key="rv-item").max == 5
+    seen = set()
+    for _ in range(5):
+        seen |= {t.value.split()[2] for t in at.text if str(t.value).startswith("item id ")}
+        at.button(key="rv-next").click().run()
+    assert seen == set(sampled)
