@@ -20,6 +20,9 @@ def register(sub) -> None:
     r.add_argument("--data", help="public eval data folder (default $ALIGNSMITH_DATA or ../shared/data)")
     r.add_argument("--results", help="also copy results.json to this file")
     r.add_argument("--check", action="store_true", help="check the recipe and print its stages; run nothing")
+    r.add_argument("--only", nargs="+", metavar="STAGE",
+                   help="run only these stages (names from --check, or a per-seed stage's YAML name); another "
+                        "runner on the same --out may run the rest at the same time")
     r.set_defaults(func=run)
     ls = group.add_parser("ls", help="list the packaged recipes")
     ls.set_defaults(func=list_recipes)
@@ -60,7 +63,7 @@ def run(args) -> int:
     # subprocess.run kill the child before the runner exits (the stage stays without DONE, so it reruns).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        result = run_recipe(recipe, out)
+        result = run_recipe(recipe, out, only=set(args.only) if args.only else None)
     except StageFailed as e:
         print(f"alignsmith recipe: {e}")
         return 1

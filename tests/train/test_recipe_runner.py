@@ -134,3 +134,26 @@ def test_changed_upstream_stage_makes_later_stages_refuse_not_reuse(tmp_path, sh
     with pytest.raises(InputError) as e:
         run_recipe(load_recipe(changed, scale="toy", out=str(out), data=str(shared_data)), out)
     assert "stage 'augment'" in str(e.value) and "earlier stage it reads changed (prompts)" in str(e.value)
+
+
+def test_only_runs_the_named_stages_and_a_held_stage_is_waited_for(tmp_path, shared_data):
+    import os
+    import subprocess
+    import sys
+    out = tmp_path / "out"
+    recipe = load_recipe(_write(tmp_path, TWO_STAGES), scale="toy", out=str(out), data=str(shared_data))
+    result = run_recipe(recipe, out, echo=lambda *_: None, only={"prompts"})
+    assert (out / "prompts" / "DONE").exists() and not (out / "augment").exists()
+    assert result["results"] is None
+    # A live process holds augment: the runner waits, and takes the stage over once the holder is gone.
+    import threading
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])
+    threading.Thread(target=holder.wait, daemon=True).start()  # reap it, or it lingers as a live zombie
+    (out / "augment").mkdir()
+    (out / "augment" / "running.pid").write_text(str(holder.pid))
+    lines: list[str] = []
+    run_recipe(recipe, out, echo=lines.append, poll_s=0.2)
+    holder.wait()
+    assert any(f"waiting for runner process {holder.pid}" in line for line in lines)
+    assert (out / "augment" / "DONE").exists() and not (out / "augment" / "running.pid").exists()
+    assert os.path.exists(out / "timings.json")

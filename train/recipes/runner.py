@@ -116,29 +116,93 @@ def run_stage(stage: Stage, folder: Path, record: dict) -> float:
     return seconds
 
 
-def run_recipe(recipe: Recipe, out: str | Path, *, echo=print) -> dict:
-    """Run every stage of `recipe` under `out` (reusing finished ones); write timings and results.json."""
+def _claim(folder: Path) -> int | None:
+    """Take the stage's `running.pid` lock; return None when taken, else the live pid that holds it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / "running.pid"
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+                os.kill(pid, 0)
+                return pid
+            except (ValueError, ProcessLookupError, FileNotFoundError):
+                lock.unlink(missing_ok=True)  # its runner died: the stage is unfinished, take it over
+                continue
+            except PermissionError:
+                return pid
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return None
+
+
+def _wait_for(folder: Path, pid: int, poll_s: float) -> None:
+    """Wait while another runner process works on this stage."""
+    while not (folder / "DONE").exists():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(poll_s)
+
+
+def _record_time(timings_file: Path, name: str, seconds: float) -> dict:
+    # Re-read first: another runner working on other stages of the same folder may have added its own.
+    timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
+    timings[name] = round(seconds, 1)
+    write_json(timings_file, timings)
+    return timings
+
+
+def run_recipe(recipe: Recipe, out: str | Path, *, echo=print, only: set[str] | None = None,
+               poll_s: float = 10.0) -> dict:
+    """Run every stage of `recipe` under `out` (reusing finished ones); write timings and results.json.
+
+    `only`: run just these stages (folder or YAML names); several runners may share one folder, e.g. one
+    evaluating the base model while another generates: each stage is claimed with a `running.pid` lock,
+    and a runner that meets a stage another live runner holds waits for it.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     # Check every existing stage folder first, so a changed config is refused before hours of work.
     records = stage_records(recipe.stages)
     done = {s.name: check_stage_folder(s, out / s.name, records[s.name]) for s in recipe.stages}
     timings_file = out / "timings.json"
-    timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     for i, stage in enumerate(recipe.stages, 1):
         folder = out / stage.name
+        if only is not None and stage.name not in only and stage.base not in only:
+            continue
         if done[stage.name]:
             echo(f"[{i}/{len(recipe.stages)}] {stage.name}: reused (finished earlier)")
             continue
+        holder = _claim(folder)
+        while holder is not None:
+            echo(f"[{i}/{len(recipe.stages)}] {stage.name}: waiting for runner process {holder}")
+            _wait_for(folder, holder, poll_s)
+            holder = None if (folder / "DONE").exists() else _claim(folder)
+        if (folder / "DONE").exists():
+            (folder / "running.pid").unlink(missing_ok=True) if _owned(folder) else None
+            echo(f"[{i}/{len(recipe.stages)}] {stage.name}: finished by another runner")
+            continue
         echo(f"[{i}/{len(recipe.stages)}] {stage.name} ({stage.uses}) ...")
-        seconds = run_stage(stage, folder, records[stage.name])
-        timings[stage.name] = round(seconds, 1)
-        write_json(timings_file, timings)
+        try:
+            seconds = run_stage(stage, folder, records[stage.name])
+        finally:
+            (folder / "running.pid").unlink(missing_ok=True)
+        _record_time(timings_file, stage.name, seconds)
         echo(f"    done in {seconds / 60:.1f} min -> {folder / STAGE_KINDS[stage.uses].output}")
+    timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     results = None
-    if recipe.report:
+    if recipe.report and all((out / s.name / "DONE").exists() for s in recipe.stages):
         from .report import recipe_results
         results = recipe_results(recipe, out, timings)
         write_json(out / "results.json", results)
         echo(f"results: {out / 'results.json'}")
     return {"out": str(out), "timings": timings, "results": results}
+
+
+def _owned(folder: Path) -> bool:
+    lock = folder / "running.pid"
+    return lock.exists() and lock.read_text().strip() == str(os.getpid())
