@@ -125,6 +125,13 @@ def load_instructions(path: str | os.PathLike) -> tuple[list[dict], list[dict]]:
         text = row.get("prompt")
         if not (isinstance(text, str) and text.strip()) and not isinstance(text, list):
             raise InputError("needs a non-empty prompt or instruction", path=str(path), line=line, field="prompt")
+        if isinstance(text, list):
+            from .prompts import check_chat_messages
+            check_chat_messages(text, str(path), line)
+        ids, kwargs = row.get("instruction_id_list") or [], row.get("kwargs")
+        if kwargs is not None and (not isinstance(kwargs, list) or len(kwargs) != len(ids)):
+            raise InputError(f"must be a list of {len(ids)} objects, one per instruction", path=str(path),
+                             line=line, field="kwargs")
         extra = {k: v for k, v in row.items() if k not in {"prompt", "category", "source", "prompt_id"}
                  and isinstance(v, (str, int, float, bool))}
         prompt_row = make_prompt_row(text, instruction_id_list=row.get("instruction_id_list"),

@@ -45,14 +45,16 @@ def resolve_input(path: str) -> Path:
 def load_config(path: str | None, overrides: list[str]) -> dict:
     """The config mapping from YAML (a `pairs:` section or the whole file) plus KEY=VALUE overrides,
     both read by the one config loader (`curate.config`): `1e-3` is a number, `yes` stays text."""
-    from .config import apply_set, read_yaml_file
+    from .config import apply_set, check_fields, read_yaml_file
     from .errors import InputError
+    from .pairs import PairsConfig
     data: dict = {}
     if path:
         loaded = read_yaml_file(path) or {}
         if not isinstance(loaded, dict):
             raise InputError("expected a mapping of config fields", path=path)
         data = loaded.get("pairs", loaded) if isinstance(loaded.get("pairs"), dict) else loaded
+        check_fields(PairsConfig, data, "pairs config", path=path)  # so a mistake names the file
     return apply_set(data, overrides)
 
 
@@ -87,7 +89,12 @@ def run(args) -> int:
     if not rows:
         raise InputError("no candidate rows: nothing to pair (did curate drop everything? see its "
                          "dropped.parquet and report.json)", path=str(source))
-    result = build_pairs(rows, None, config)
+    try:
+        result = build_pairs(rows, None, config)
+    except InputError as e:
+        if e.path != "candidate rows":
+            raise
+        raise InputError(e.reason, path=str(source), line=e.line, field=e.field) from None
     run_folder = write_pairs_run(result, args.out, input_path=str(source), inputs=inputs)
     s = result.stats
     print(f"pairs: {s['candidates_in']} candidates for {s['prompts_in']} prompts -> {s['pairs_out']} pairs "

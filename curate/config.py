@@ -141,7 +141,8 @@ def check_fields(cls: type, values: dict, where: str = "config", *, path: str | 
     return out
 
 
-def check_call_options(target: Any, options: dict, where: str, *, extra: dict[str, Any] | None = None) -> dict:
+def check_call_options(target: Any, options: dict, where: str, *, extra: dict[str, Any] | None = None,
+                       path: str | None = None) -> dict:
     """Check `options` against the named parameters of `target`'s constructor (and its bases'), plus `extra`.
 
     For parts configured by keyword (filters, scorers, eval tasks): unknown names are errors with the nearest
@@ -149,8 +150,8 @@ def check_call_options(target: Any, options: dict, where: str, *, extra: dict[st
     """
     known = dict(option_types(target))
     known.update(extra or {})
-    check_known(options, known, where)
-    return {k: check_value(k, known[k], v, where) for k, v in options.items()}
+    check_known(options, known, where, path=path)
+    return {k: check_value(k, known[k], v, where, path=path) for k, v in options.items()}
 
 
 def option_types(target: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, Row]]:
     elif suffix == ".json":
         yield from _iter_json(path)
     elif suffix == ".csv":
-        yield from _iter_csv(path)
+        yield from iter_csv(path)
     elif suffix == ".parquet" or path.is_dir():
         for i, row in enumerate(read_parquet(path), 1):
             yield i, row
@@ -53,13 +53,17 @@ def _iter_json(path: Path) -> Iterator[tuple[int, Row]]:
         yield i, row
 
 
-def _iter_csv(path: Path) -> Iterator[tuple[int, Row]]:
-    """Rows of a CSV file with a header line; row numbers are file lines (the header is line 1)."""
+def iter_csv(path: str | os.PathLike, *, cells_as_text: bool = False) -> Iterator[tuple[int, Row]]:
+    """Rows of a CSV file with a header line; row numbers are file lines (the header is line 1).
+
+    `cells_as_text` keeps every cell a string (a cell "42" stays text to classify, not a number).
+    """
     import re
 
     import pandas as pd
+    path = Path(path)
     try:
-        frame = pd.read_csv(path, keep_default_na=False, encoding="utf-8-sig")
+        frame = pd.read_csv(path, keep_default_na=False, encoding="utf-8-sig", dtype=str if cells_as_text else None)
     except UnicodeDecodeError as e:
         raise InputError(f"invalid UTF-8 ({e.reason} at byte {e.start})", path=str(path)) from None
     except pd.errors.EmptyDataError:

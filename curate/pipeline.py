@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 
 from .config import check_call_options
+from .errors import InputError
 from .filtering import FILTERS, Filter, apply_one_filter
 from .quarantine import MAX_TEXT_CHARS, quarantined, require_field, text_problem
 from .scoring import SCORERS, Scorer, apply_scorers
@@ -56,7 +57,22 @@ def load_config(path: str | None = None) -> dict:
         raise InputError(f"expected a list of steps (or `steps:` holding one), got {type(data).__name__}",
                          path=str(path))
     config["steps"] = [normalise_step(s, path, i) for i, s in enumerate(config["steps"], 1)]
+    for i, spec in enumerate(config["steps"], 1):  # names and option types checked here, naming the file
+        check_step_options(spec, f"{path} step {i}")
     return config
+
+
+def check_step_options(spec: dict, where: str) -> None:
+    """Refuse an unknown part name or option (nearest name suggested) or a wrongly typed option value."""
+    load_parts()
+    kind = "filter" if "filter" in spec else "scorer"
+    registry = FILTERS if kind == "filter" else SCORERS
+    try:
+        cls = registry.get(spec[kind])
+    except KeyError as e:
+        raise InputError(str(e), path=where) from None
+    check_call_options(cls, {k: v for k, v in spec.items() if k != kind}, f"{kind} {spec[kind]!r} option",
+                       path=where)
 
 
 def normalise_step(step: Any, where: str = "config", index: int = 0) -> dict:

@@ -14,6 +14,23 @@ _TEXT_FIELDS = ("prompt", "instruction", "goal", "question", "text")
 CHAT_ROLES = ("system", "user", "assistant", "tool")
 
 
+def check_chat_messages(value: list, path: str, line: int | None, field: str = "prompt") -> None:
+    """Refuse chat messages that are not {role, content} objects, are all empty, use a role outside
+    CHAT_ROLES, or have no user turn; the error names file, line and field."""
+    if not value or not all(isinstance(m, dict) and "role" in m and "content" in m for m in value):
+        raise InputError("chat messages must be a non-empty list of {role, content}",
+                         path=path, line=line, field=field)
+    if not any(str(m["content"]).strip() for m in value):
+        raise InputError("prompt is empty", path=path, line=line, field=field)
+    unknown = sorted({str(m["role"]) for m in value} - set(CHAT_ROLES))
+    if unknown:
+        raise InputError(f"unknown chat role(s) {', '.join(map(repr, unknown))}; roles are "
+                         f"{', '.join(CHAT_ROLES)}", path=path, line=line, field=field)
+    if not any(m["role"] == "user" for m in value):
+        raise InputError("chat messages have no user turn: nothing for the model to answer",
+                         path=path, line=line, field=field)
+
+
 def _prompt_from_row(row: dict, path: str, line: int, text_field: str | None) -> dict:
     fields = (text_field,) if text_field else _TEXT_FIELDS
     field = next((f for f in fields if f in row), None)
@@ -22,18 +39,7 @@ def _prompt_from_row(row: dict, path: str, line: int, text_field: str | None) ->
                          path=path, line=line, field=fields[0])
     value = row[field]
     if isinstance(value, list):
-        if not value or not all(isinstance(m, dict) and "role" in m and "content" in m for m in value):
-            raise InputError("chat messages must be a non-empty list of {role, content}",
-                             path=path, line=line, field=field)
-        if not any(str(m["content"]).strip() for m in value):
-            raise InputError("prompt is empty", path=path, line=line, field=field)
-        unknown = sorted({str(m["role"]) for m in value} - set(CHAT_ROLES))
-        if unknown:
-            raise InputError(f"unknown chat role(s) {', '.join(map(repr, unknown))}; roles are "
-                             f"{', '.join(CHAT_ROLES)}", path=path, line=line, field=field)
-        if not any(m["role"] == "user" for m in value):
-            raise InputError("chat messages have no user turn: nothing for the model to answer",
-                             path=path, line=line, field=field)
+        check_chat_messages(value, path, line, field)
     elif isinstance(value, str):
         if not value.strip():
             raise InputError("prompt is empty", path=path, line=line, field=field)

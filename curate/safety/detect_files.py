@@ -32,9 +32,10 @@ def read_texts(path: str | Path, text_field: str, extra_field: str | None = None
 def _rows(path: Path):
     # CSV cells are read as text: a cell "42" is a string to classify, not a number to reject.
     if path.suffix == ".csv" and path.exists():
-        import pandas as pd
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        yield from enumerate(frame.to_dict("records"), 2)  # line 1 is the header
+        from ..datafiles import iter_csv
+        from ..run_state import require_finished
+        require_finished(path)
+        yield from iter_csv(path, cells_as_text=True)
     else:
         yield from iter_rows(path)
 
