@@ -41,6 +41,7 @@ class DemoConfig:
     train_prompts: int = 0            # 0: all 48 built-in training prompts (smaller for smoke runs)
     eval_prompts: int = 0             # 0: all 16 held-out prompts
     isolate: bool = True              # run generation, each training and each eval in a fresh process
+    verbose: bool = False             # also show engine warnings and the trainer's raw log lines
 
 
 def _stage(i: int, total: int, text: str) -> None:
@@ -63,9 +64,11 @@ def run_demo(config: DemoConfig) -> Path:
     from alignsmith.curate.demo_prompts import load_demo_prompts
     from alignsmith.curate.runs import runs_root
 
-    # The demo prints its own stage summaries; engine chatter goes to errors only.
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from .quiet import quiet_environment
+
+    # The demo prints its own stage summaries and progress bars; engine chatter and the trainer's raw log
+    # dicts stay off the terminal unless --verbose (the stage processes inherit these settings).
+    quiet_environment(config.verbose)
     started, timings = time.time(), {}
     total = 6
     train_rows = load_demo_prompts("train")[:config.train_prompts or None]

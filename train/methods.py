@@ -19,6 +19,9 @@ def _prepare(config: TrainConfig, method: str, callbacks: list | None = None,
 
 
 def _train(run: TrainingRun, trainer) -> None:
+    from .quiet import quiet_requested, quiet_trainer
+    if quiet_requested():
+        quiet_trainer(trainer)
     if run.config.qlora.enabled:
         from .qlora import set_adapter_dtype
         set_adapter_dtype(trainer.model, run.config.qlora)
