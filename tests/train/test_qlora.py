@@ -115,3 +115,21 @@ def test_dpo_qlora_on_smollm2_moves_margin_and_merges_exactly(smollm2, shared_da
     quantized = PeftModel.from_pretrained(load_quantized_causal_lm(smollm2, config.qlora), result.checkpoint)
     q_logits = _logits(quantized, ids)
     assert (q_logits.argmax(-1) == merged_logits.argmax(-1)).float().mean() >= 0.95
+    _vllm_serves_the_merged_copy(result.merged, merged, tok, rows[0]["prompt"])
+
+
+def _vllm_serves_the_merged_copy(folder, merged, tok, prompt):
+    """vLLM (CPU) loads the merged folder and its greedy answer starts as transformers' greedy answer does."""
+    from alignsmith.curate.backends.base import GenParams
+    from alignsmith.curate.backends.vllm_backend import VLLMBackend
+    backend = VLLMBackend(str(folder), max_model_len=512, dtype="float32")
+    try:
+        text = backend.generate([prompt], GenParams(n=1, temperature=0.0, max_tokens=8))[0][0].text
+    finally:
+        backend.close()
+    ids = tok.apply_chat_template(prompt, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    with torch.no_grad():
+        out = merged.generate(**ids, max_new_tokens=8, do_sample=False)
+    hf_text = tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    print(f"vLLM greedy {text!r}; transformers greedy {hf_text!r}")
+    assert text.strip() and text.split()[0] == hf_text.split()[0]
