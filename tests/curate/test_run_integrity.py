@@ -144,3 +144,17 @@ def test_stale_temporaries_are_removed_when_a_run_resumes(tmp_path):
         f.write_bytes(b"half")
     RunFolder.open("generate", {"n": 1}, out=tmp_path / "run").unlock()
     assert not any(f.exists() for f in stale)
+
+
+def test_embedded_weights_are_pinned_by_hash(tmp_path, monkeypatch):
+    from alignsmith.curate import models
+    fake = tmp_path / "w.gguf"
+    fake.write_bytes(b"not the weights")
+    monkeypatch.setenv("ALIGNSMITH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(models, "gguf_path", lambda m: fake)
+    with pytest.raises(models.ModelIntegrityError, match="not the pinned"):
+        models.ensure_converted(models.KNOWN_MODELS["smollm2-135m-instruct"])
+    assert not (tmp_path / "cache" / "models" / "smollm2-135m-instruct").exists()
+    monkeypatch.undo()
+    known = models.KNOWN_MODELS["smollm2-135m-instruct"]
+    models.check_pinned_hash(models.gguf_path(known), known.gguf_sha256)  # the installed package matches
