@@ -22,7 +22,10 @@ def _logits(model, ids):
 
 
 def test_qlora_flag_and_its_checks():
-    config = build_config("dpo", preset="cpu-smoke", overrides={"qlora": True})
+    from alignsmith.train.config import parse_overrides
+    assert parse_overrides(["--qlora"]) == {"qlora": True}
+    assert parse_overrides(["--qlora.quant_type", "fp4"]) == {"qlora": {"quant_type": "fp4"}}
+    config = build_config("dpo", preset="cpu-smoke", overrides=parse_overrides(["--qlora"]))
     assert config.qlora.enabled and config.qlora.quant_type == "nf4" and config.lora.enabled
     with pytest.raises(InputError, match="needs lora.enabled"):
         build_config("dpo", preset="cpu-smoke", overrides={"qlora": True, "lora": {"enabled": False}})
