@@ -87,7 +87,9 @@ class LLMJudge:
         a reply that does not is an error with no choice, never a guess.
         """
         import time
-        decoding = {"temperature": 0.0, "options": list(options), "choice_template": choice_template_hash()}
+        # Backend options (e.g. dtype: bf16 logits give coarse probabilities) change the reply: part of the key.
+        decoding = {"temperature": 0.0, "options": list(options), "choice_template": choice_template_hash(),
+                    "backend_options": json.loads(json.dumps(self.backend_options, sort_keys=True, default=str))}
         keys = [judgement_key(model=self.model, template=self.template, kind=f"choice:{kind}", order=order,
                               texts=[json.dumps(m, sort_keys=True) for m in msgs], decoding=decoding)
                 for msgs in requests]
