@@ -54,6 +54,8 @@ def model_record(model: str | None) -> dict:
         path = Path(resolve_model(model))
     except ModelNotFoundError:
         return {"model": model, "model_path": None}  # a label for scored responses, or a remote model
+    from alignsmith.curate.run_state import require_finished
+    require_finished(path)  # weights inside a killed or running training run are not a model to evaluate
     record: dict[str, Any] = {"model": model, "model_path": str(path.resolve())}
     lineage = path / LINEAGE_FILE
     record["lineage"] = json.loads(lineage.read_text()) if lineage.exists() else None

@@ -38,7 +38,7 @@ class TrainResult:
 class TrainingRun:
     """One run in progress: its config, folder, base model, dataset info and lineage record."""
 
-    def __init__(self, config: TrainConfig, extra_callbacks: list | None = None):
+    def __init__(self, config: TrainConfig, extra_callbacks: list | None = None, inputs: list[dict] | None = None):
         from alignsmith.curate.models import resolve_model
         from alignsmith.curate.runs import RunConflictError, RunFolder
         self.config = config
@@ -47,7 +47,13 @@ class TrainingRun:
             raise InputError("training on several processes (accelerate launch) needs --out FOLDER")
         self.base_model = resolve_model(config.model)
         try:
-            self.folder = RunFolder.open(f"train-{config.method}", config.to_dict(), out=config.out)
+            # `inputs`: the dataset's fingerprint, so training again on changed data is a changed config.
+            recorded = {**config.to_dict(), **({"inputs": inputs} if inputs else {})}
+            if RunFolder.finished(f"train-{config.method}", recorded, config.out) is not None:
+                raise InputError("this training run already finished here (same config and data); a finished "
+                                 "run folder is never rewritten: pass a new --out to train again",
+                                 path=str(config.out))
+            self.folder = RunFolder.open(f"train-{config.method}", recorded, out=config.out)
         except RunConflictError as e:
             raise InputError(str(e)) from e
         self.output_dir = str(self.folder.path)

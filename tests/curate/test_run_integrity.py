@@ -158,3 +158,24 @@ def test_embedded_weights_are_pinned_by_hash(tmp_path, monkeypatch):
     monkeypatch.undo()
     known = models.KNOWN_MODELS["smollm2-135m-instruct"]
     models.check_pinned_hash(models.gguf_path(known), known.gguf_sha256)  # the installed package matches
+
+
+def test_training_on_an_unfinished_pairs_run_and_into_a_finished_folder_is_refused(tiny_llama, tmp_path):
+    from alignsmith.train.config import build_config
+    from alignsmith.train.methods import train_sft
+    pairs = RunFolder.open("pairs", {"x": 1}, out=tmp_path / "pairs")
+    pairs.write_rows("sft", [{"prompt": "Say hi.", "completion": "Hi!"}] * 4)
+    pairs.unlock()
+    trl = {"max_steps": 1, "per_device_train_batch_size": 2, "save_strategy": "no", "report_to": "none"}
+    config = build_config("sft", overrides={"model": tiny_llama, "dataset": str(pairs.path),
+                                            "out": str(tmp_path / "t"), "lora": {"enabled": False}, "trl": trl})
+    with pytest.raises(InputError, match="unfinished"):
+        train_sft(config)
+    pairs.mark_done()
+    train_sft(config)
+    config_yaml = yaml.safe_load((tmp_path / "t" / "config.yaml").read_text())
+    assert len(config_yaml["inputs"][0]["sha256"]) == 64 and config_yaml["inputs"][0]["run"] == "pairs"
+    before = _snapshot(tmp_path / "t")
+    with pytest.raises(InputError, match="already finished"):
+        train_sft(config)
+    assert _snapshot(tmp_path / "t") == before
