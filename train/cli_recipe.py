@@ -13,8 +13,8 @@ def register(sub) -> None:
     r.add_argument("recipe", metavar="NAME|FILE.yaml", help="a packaged recipe (see `recipe ls`) or a YAML file")
     r.add_argument("--out", help="output folder (default runs/recipe/<name>-<scale>)")
     r.add_argument("--scale", default="cpu", choices=["toy", "cpu", "gpu"],
-                   help="size preset inside the recipe: toy (seconds-minutes, tests), cpu (this kind of "
-                        "machine), gpu (default cpu)")
+                   help="size preset inside the recipe (default cpu): toy (minutes; the tests), cpu (about an "
+                        "hour on an idle 2-core CPU), gpu (untested here: no GPU was available)")
     r.add_argument("--seeds", type=int, nargs="+", help="training seeds (default: the recipe's)")
     r.add_argument("--model", help="base model (default: the recipe's)")
     r.add_argument("--data", help="public eval data folder (default $ALIGNSMITH_DATA or ../shared/data)")
