@@ -46,7 +46,7 @@ def test_packaged_recipes_load_at_every_scale(shared_data):
             trains = [s for s in recipe.stages if s.uses == "train_dpo"]
             assert [s.args["seed"] for s in trains] == [0, 3]
             evals = [s for s in recipe.stages if s.uses == "eval" and s.seed == 3]
-            assert all(s.args["model"].endswith("train-seed3/run/merged") for s in evals)
+            assert all(s.args["model"].endswith("runs/train-dpo/train-seed3/merged") for s in evals)
 
 
 def test_unknown_stage_kind_names_stage_field_and_suggests(tmp_path):

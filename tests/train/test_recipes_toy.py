@@ -36,7 +36,7 @@ def test_ifeval_recipe_toy_end_to_end(tmp_path, shared_data):
     assert "ifeval/response_words" in results["seeds"][0]["compare"]
     card = json.loads((out / "pairs" / "run" / "card.json").read_text())
     assert card["stages"]["pairs_out"] > 0
-    assert (out / "train-seed0" / "run" / "merged" / "config.json").exists()
+    assert (out / "runs" / "train-dpo" / "train-seed0" / "merged" / "config.json").exists()
     # A rerun reuses every finished stage and does no work.
     lines: list[str] = []
     run_recipe(load_recipe("ifeval-dpo", scale="toy", seeds=[0], out=str(out), data=str(shared_data)), out,
@@ -60,3 +60,8 @@ def test_safety_recipe_toy_end_to_end(tmp_path, shared_data):
     assert all(all(m["role"] != "system" for m in c["prompt"]) for c in cands)
     pairs = pq.read_table(out / "pairs" / "run" / "dpo.parquet").to_pylist()
     assert pairs and all(all(m["role"] != "system" for m in p["prompt"]) for p in pairs)
+    # The dashboard reads OUT/runs like any runs root: the Safety page gets the base and the trained model.
+    from alignsmith.dashboards.store import discover_runs, finished
+    runs, problems = discover_runs(out / "runs")
+    assert not problems
+    assert {r.name for r in finished(runs, "eval")} >= {"eval-safety-base", "eval-safety-seed0"}

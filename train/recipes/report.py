@@ -52,13 +52,13 @@ def _compare_entries(compare_dir: Path) -> dict:
 
 def recipe_results(recipe, out: Path, timings: dict) -> dict:
     """Collect the report named in the recipe's `report:` section from the finished stage folders."""
-    from .stages import STAGE_KINDS
+    from .stages import STAGE_KINDS, output_path
     by_base: dict[str, list] = {}
     for s in recipe.stages:
         by_base.setdefault(s.base, []).append(s)
 
     def path(stage) -> Path:
-        return out / stage.name / STAGE_KINDS[stage.uses].output
+        return output_path(STAGE_KINDS[stage.uses], out / stage.name)
 
     base_metrics, base_words = {}, {}
     for name in recipe.report.get("base", []):

@@ -24,7 +24,7 @@ from alignsmith.curate.errors import InputError
 from alignsmith.curate.records import stable_hash
 
 from .spec import Recipe, Stage
-from .stages import STAGE_KINDS
+from .stages import STAGE_KINDS, output_path
 
 
 class StageFailed(RuntimeError):
@@ -88,7 +88,7 @@ def command_for(stage: Stage, folder: Path) -> list[str]:
     argv = kind.build(stage.args, folder)
     if kind.python_step:
         return [sys.executable, "-m", "alignsmith.train.recipes.steps", argv[0],
-                json.dumps(stage.args), str(folder / kind.output)]
+                json.dumps(stage.args), str(output_path(kind, folder))]
     return [sys.executable, "-m", "alignsmith.train.cli", *argv]
 
 
@@ -106,7 +106,7 @@ def run_stage(stage: Stage, folder: Path, record: dict) -> float:
         log.flush()
         code = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
     seconds = time.time() - started
-    output = folder / kind.output
+    output = output_path(kind, folder)
     if code not in kind.ok_exit_codes or not output.exists():
         tail = (folder / "log.txt").read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         why = f"exit code {code}" if code not in kind.ok_exit_codes else f"no output at {output}"
@@ -192,7 +192,7 @@ def run_recipe(recipe: Recipe, out: str | Path, *, echo=print, only: set[str] | 
         finally:
             (folder / "running.pid").unlink(missing_ok=True)
         _record_time(timings_file, stage.name, seconds)
-        echo(f"    done in {seconds / 60:.1f} min -> {folder / STAGE_KINDS[stage.uses].output}")
+        echo(f"    done in {seconds / 60:.1f} min -> {output_path(STAGE_KINDS[stage.uses], folder)}")
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     results = None
     if recipe.report and all((out / s.name / "DONE").exists() for s in recipe.stages):

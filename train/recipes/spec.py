@@ -148,7 +148,7 @@ def _expand_stages(raw_stages: Any, context: dict, seeds: list[int], where: str)
                 resolved.setdefault("seed", seed)
             out.append(Stage(name=folder, base=name, uses=uses, args=resolved, seed=seed,
                              depends=sorted(set(deps))))
-            outputs[name][seed] = str(Path(context["out"]) / folder / kind.output)
+            outputs[name][seed] = str(Path(context["out"]) / kind.output.format(name=folder))
     # Shared stages first, then each seed's stages together: a stage can only use shared stages or its own
     # seed's, so this order is valid, and when time runs out seed 0 is complete (trained, evaluated and
     # compared) instead of every seed half done.

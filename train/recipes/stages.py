@@ -23,9 +23,20 @@ class StageKind:
     required: tuple[str, ...]
     optional: tuple[str, ...]
     build: Builder                      # (args, stage folder) -> argv after `alignsmith` (or the step name)
-    output: str                         # output path relative to the stage folder
+    output: str                         # output path relative to the recipe folder; {name} is the stage's
     python_step: bool = False           # True: run by `python -m alignsmith.train.recipes.steps`
     ok_exit_codes: tuple[int, ...] = field(default=(0,))
+
+
+def runs_dir(folder: Path, kind: str) -> Path:
+    """Where a stage's eval / train / compare run folder goes: OUT/runs/<kind>/<stage>, so that
+    `alignsmith dashboard --runs OUT/runs` shows the recipe's models, evals and comparisons together."""
+    return folder.parent / "runs" / kind / folder.name
+
+
+def output_path(kind: StageKind, folder: Path) -> Path:
+    """The output a stage in `folder` (OUT/<stage>) leaves for later stages."""
+    return folder.parent / kind.output.format(name=folder.name)
 
 
 def _write_yaml(folder: Path, name: str, data: Any) -> str:
@@ -82,12 +93,13 @@ def _pairs(args: dict, folder: Path) -> list[str]:
 def _train_dpo(args: dict, folder: Path) -> list[str]:
     config = dict(args.get("config") or {})
     argv = ["train", "dpo", "--config", _write_yaml(folder, "train.yaml", config), "--dataset", args["dataset"],
-            "--out", str(folder / "run"), "--merge", "true"]
+            "--out", str(runs_dir(folder, "train-dpo")), "--merge", "true"]
     return argv + _flags(args, {"model": "--model", "seed": "--seed"})
 
 
 def _eval(args: dict, folder: Path) -> list[str]:
-    argv = ["eval", "run", "--model", args["model"], "--tasks", ",".join(args["tasks"]), "--out", str(folder / "run")]
+    argv = ["eval", "run", "--model", args["model"], "--tasks", ",".join(args["tasks"]),
+            "--out", str(runs_dir(folder, "eval"))]
     argv += _flags(args, {"limit": "--limit", "max_tokens": "--max-tokens", "temperature": "--temperature",
                           "label": "--label", "seed": "--seed", "backend": "--backend"})
     for option in args.get("set") or []:
@@ -96,7 +108,7 @@ def _eval(args: dict, folder: Path) -> list[str]:
 
 
 def _compare(args: dict, folder: Path) -> list[str]:
-    return ["compare", args["base"], args["new"], "--out", str(folder / "run")]
+    return ["compare", args["base"], args["new"], "--out", str(runs_dir(folder, "compare"))]
 
 
 def _step(name: str) -> Builder:
@@ -105,24 +117,24 @@ def _step(name: str) -> Builder:
 
 STAGE_KINDS: dict[str, StageKind] = {
     "prompts_from_sources": StageKind(("sources",), ("seed", "min_words", "max_words", "data"),
-                                      _step("prompts_from_sources"), "prompts.jsonl", python_step=True),
-    "augment": StageKind(("input",), ("seed", "min", "max", "allow"), _augment, "prompts.jsonl"),
+                                      _step("prompts_from_sources"), "{name}/prompts.jsonl", python_step=True),
+    "augment": StageKind(("input",), ("seed", "min", "max", "allow"), _augment, "{name}/prompts.jsonl"),
     "decontam": StageKind(("input",), ("sets", "extra", "text_field", "data", "ngram", "near_dup_threshold"),
-                          _decontam, "run/kept.jsonl"),
+                          _decontam, "{name}/run/kept.jsonl"),
     "label_harm": StageKind(("input",), ("limit_harmful", "limit_benign", "seed", "sentences"),
-                            _step("label_harm"), "prompts.jsonl", python_step=True),
-    "system_prompt": StageKind(("input", "system"), (), _step("system_prompt"), "prompts.jsonl",
+                            _step("label_harm"), "{name}/prompts.jsonl", python_step=True),
+    "system_prompt": StageKind(("input", "system"), (), _step("system_prompt"), "{name}/prompts.jsonl",
                                python_step=True),
     "generate": StageKind(("prompts",), ("model", "backend", "n", "temperature", "top_p", "max_tokens", "seed",
-                                         "shard_size", "backend_options"), _generate, "run"),
+                                         "shard_size", "backend_options"), _generate, "{name}/run"),
     "merge_candidates": StageKind(("plain", "distilled"), ("written_refusals",), _step("merge_candidates"),
-                                  "candidates.parquet",
+                                  "{name}/candidates.parquet",
                                   python_step=True),
-    "curate": StageKind(("input", "steps"), (), _curate, "run"),
-    "pairs": StageKind(("input", "config"), (), _pairs, "run"),
-    "train_dpo": StageKind(("dataset",), ("config", "model", "seed"), _train_dpo, "run/merged"),
+    "curate": StageKind(("input", "steps"), (), _curate, "{name}/run"),
+    "pairs": StageKind(("input", "config"), (), _pairs, "{name}/run"),
+    "train_dpo": StageKind(("dataset",), ("config", "model", "seed"), _train_dpo, "runs/train-dpo/{name}/merged"),
     "eval": StageKind(("model", "tasks"), ("limit", "max_tokens", "temperature", "label", "seed", "backend", "set"),
-                      _eval, "run"),
+                      _eval, "runs/eval/{name}"),
     # `compare` exits 1 when it finds a significant regression: a finding to report, not a failed stage.
-    "compare": StageKind(("base", "new"), (), _compare, "run", ok_exit_codes=(0, 1)),
+    "compare": StageKind(("base", "new"), (), _compare, "runs/compare/{name}", ok_exit_codes=(0, 1)),
 }
