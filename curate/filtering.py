@@ -28,7 +28,18 @@ class Filter:
         return [self.reject(r) for r in rows]
 
 
-FILTERS: Registry[type[Filter]] = Registry("filter")
+# The built-in filters by name, imported on first use: this contract never imports its implementations.
+BUILTIN_FILTERS = {
+    **{name: f"alignsmith.curate.format_filters:{cls}" for name, cls in (
+        ("empty", "EmptyResponse"), ("truncated", "Truncated"), ("leakage", "TemplateLeakage"),
+        ("repetition", "Repetition"), ("language", "WrongLanguage"), ("json_format", "InvalidJson"),
+        ("markdown", "BrokenMarkdown"), ("length", "LengthBounds"))},
+    "decontam": "alignsmith.curate.decontam:Decontaminate",
+    "dedup": "alignsmith.curate.dedup.filter:Dedup",
+    "constraints": "alignsmith.curate.verifiers.curation:ConstraintFilter",
+    "safety_policy": "alignsmith.curate.safety.policy:SafetyPolicyFilter",
+}
+FILTERS: Registry[type[Filter]] = Registry("filter", BUILTIN_FILTERS)
 
 
 class Rejection(str):
@@ -77,10 +88,3 @@ def apply_filters(rows: Iterable[dict], filters: list[Filter]) -> tuple[list[dic
     funnel.rows_out = len(kept)
     return kept, dropped, funnel
 
-
-# The built-in filters register themselves on import; importing them here makes
-# `FILTERS.get("empty")` work for anyone who imported only this module. (Bottom of the file: they
-# import FILTERS and Filter from here, which exist by now.)
-from . import format_filters  # noqa: E402,F401
-from . import decontam  # noqa: E402,F401
-from .dedup import filter as _dedup_filter  # noqa: E402,F401

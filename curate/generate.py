@@ -19,10 +19,13 @@ from .datafiles import read_parquet, write_parquet
 from .models import EMBEDDED_MODEL
 from .prompts import load_prompts
 from .records import candidate_id, stable_hash
+from .registry import load_object
 from .runs import RunFolder, metric
 
 CANDIDATES_DIR = "candidates"
 EXECUTORS = ("local", "ray")
+# The Ray executor by name, imported on first use: it builds on this module, so this one never imports it.
+RAY_SHARD_RUNNER = "alignsmith.curate.generate_ray:run_shards_on_ray"
 # backend_options that say how to reach an engine, not what it computes: kept out of the run's config
 # (so a resumed run may use other servers) and never written to disk (api_key).
 TRANSPORT_OPTIONS = ("base_url", "api_key", "concurrency", "max_retries", "timeout", "backoff",
@@ -212,7 +215,7 @@ def generate(config: GenerateConfig, out: str | None = None, prompt_rows: list[d
     if todo:
         done = len(prompt_rows) - sum(len(chunks[k]) for k in todo)
         if executor == "ray":
-            from .generate_ray import run_shards_on_ray
+            run_shards_on_ray = load_object(RAY_SHARD_RUNNER)
             new_tokens, gen_seconds = run_shards_on_ray(config, run.path, chunks, todo, done, progress,
                                                         on_shard, ray_options or {})
         else:

@@ -1,41 +1,17 @@
 """Running the configured scorers on candidates before pairing (reusing scores already on the rows)."""
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 from typing import Any
 
 from .config import check_call_options
 from .scoring import SCORERS, Scorer, apply_scorers
 
-# Modules that register the built-in scorers, imported on first use so heavy ones (torch) load lazily.
-SCORER_MODULES = {
-    "reward_model": ["alignsmith.curate.reward_scorer"],
-    "judge": ["alignsmith.curate.judge"],
-    "verifiers": ["alignsmith.curate.verifiers"],
-    "safety": ["alignsmith.curate.safety"],
-}
-
-
 def make_scorer(name: str, options: dict | None = None) -> Scorer:
-    """Construct the scorer registered as `name` (importing its module first); `weight` is not passed on."""
-    if name not in SCORERS:
-        for module in SCORER_MODULES.get(name, []):
-            if _module_exists(module):
-                importlib.import_module(module)
-            if name in SCORERS:
-                break
+    """Construct the scorer registered as `name` (its module imported on first use); `weight` is not passed on."""
     options = {k: v for k, v in (options or {}).items() if k != "weight"}
     cls = SCORERS.get(name)
     return cls(**check_call_options(cls, options, f"scorer {name!r} option"))
-
-
-def _module_exists(dotted: str) -> bool:
-    try:
-        return importlib.util.find_spec(dotted) is not None
-    except ModuleNotFoundError:  # a parent package is missing
-        return False
 
 
 def score_candidates(rows: list[dict], config: Any, scorer_objects: dict[str, Scorer]) -> tuple[list[dict], dict]:

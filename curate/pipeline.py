@@ -9,7 +9,6 @@ the built-in `input` step, so no filter ever sees them and none is lost.
 """
 from __future__ import annotations
 
-import importlib
 import time
 from importlib import resources
 from pathlib import Path
@@ -20,24 +19,14 @@ from .config import check_call_options
 from .errors import InputError
 from .filtering import FILTERS, Filter, apply_one_filter
 from .quarantine import MAX_TEXT_CHARS, quarantined, require_field, text_problem
+from .registry import load_object
 from .scoring import SCORERS, Scorer, apply_scorers
 
 DEFAULT_CONFIG = "curate_default.yaml"
-# Modules that register filters/scorers on import (the optional ones may be absent in a slim install).
-PART_MODULES = ("alignsmith.curate.format_filters", "alignsmith.curate.dedup.filter",
-                "alignsmith.curate.decontam", "alignsmith.curate.verifiers")
-OPTIONAL_PART_MODULES = ("alignsmith.curate.safety", "alignsmith.curate.judge", "alignsmith.curate.reward_scorer")
-
-
-def load_parts() -> None:
-    """Import every module that registers filters and scorers."""
-    for name in PART_MODULES:
-        importlib.import_module(name)
-    for name in OPTIONAL_PART_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
+# How steps run, by name, imported on first use: a step never knows its executor, and this module never
+# imports the Ray one (which builds on this module).
+STEP_EXECUTORS = {"local": "alignsmith.curate.pipeline:run_steps_local",
+                  "ray": "alignsmith.curate.ray_executor:run_steps_ray"}
 
 
 def default_config_path() -> str:
@@ -64,7 +53,6 @@ def load_config(path: str | None = None) -> dict:
 
 def check_step_options(spec: dict, where: str) -> None:
     """Refuse an unknown part name or option (nearest name suggested) or a wrongly typed option value."""
-    load_parts()
     kind = "filter" if "filter" in spec else "scorer"
     registry = FILTERS if kind == "filter" else SCORERS
     try:
@@ -91,7 +79,6 @@ def normalise_step(step: Any, where: str = "config", index: int = 0) -> dict:
 
 def build_step(spec: dict) -> tuple[str, str, Filter | Scorer]:
     """(kind, name, part) for one step spec; unknown names raise with 'did you mean'."""
-    load_parts()
     spec = normalise_step(spec)
     kind = "filter" if "filter" in spec else "scorer"
     name = spec[kind]
@@ -125,13 +112,9 @@ def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict 
         problem = text_problem(r, text_field, max_chars)
         (dropped.append(quarantined(r, problem)) if problem else kept.append(r))
     funnel = [funnel_entry("input", "check", len(rows), len(dropped), time.perf_counter() - started)]
-    if executor == "ray":
-        from .ray_executor import run_steps_ray
-        kept, more, funnel_tail = run_steps_ray(kept, steps)
-    elif executor == "local":
-        kept, more, funnel_tail = run_steps_local(kept, steps)
-    else:
+    if executor not in STEP_EXECUTORS:
         raise ValueError(f"executor must be 'local' or 'ray', got {executor!r}")
+    kept, more, funnel_tail = load_object(STEP_EXECUTORS[executor])(kept, steps)
     dropped += more
     report = {"rows_in": len(rows), "funnel": funnel + funnel_tail, "rows_out": len(kept),
               "dropped_total": len(dropped), "executor": executor,

@@ -145,8 +145,8 @@ def run_steps_ray(rows: list[dict], steps: list[tuple[str, str, Any]]) -> tuple[
             segment.append((kind, name, part))
             continue
         flush()
-        if getattr(part, "cfg", None) is not None and hasattr(part.cfg, "executor"):
-            part.cfg.executor = "ray"  # the dedup filter's MinHash banding runs as a Ray shuffle
+        if getattr(part, "cfg", None) is not None and hasattr(part.cfg, "minhash_pairs"):
+            part.cfg.minhash_pairs = ray_minhash_pairs  # the dedup filter's MinHash banding runs as a Ray shuffle
         kept, lost, entries = run_steps_local(kept, [(kind, name, part)])
         dropped += lost
         funnel += entries
@@ -205,4 +205,4 @@ def dedup_rows_ray(rows, cfg, reference=()):
 
     from .dedup import dedup_rows
     start_ray()
-    return dedup_rows(rows, replace(cfg, executor="ray"), reference)
+    return dedup_rows(rows, replace(cfg, minhash_pairs=ray_minhash_pairs), reference)

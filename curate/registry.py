@@ -1,7 +1,13 @@
-"""Name-keyed registries so YAML configs and CLI flags name parts by string."""
+"""Name-keyed registries so YAML configs and CLI flags name parts by string.
+
+Built-in parts are named in a lazy "module:Class" table (lm-evaluation-harness style): the contract module
+that owns a registry lists its implementations as strings, so it never imports them (no import cycles, no
+bottom-of-file imports), and a part's module, with its heavy libraries, loads only when the part is asked for.
+"""
 from __future__ import annotations
 
 import difflib
+import importlib
 from typing import Callable, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -17,9 +23,10 @@ class UnknownNameError(KeyError):
 class Registry(Generic[T]):
     """A mapping from names to classes or factories, with "did you mean" errors."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, builtins: dict[str, str] | None = None):
         self.kind = kind
         self._items: dict[str, T] = {}
+        self._lazy: dict[str, str] = dict(builtins or {})  # name -> "module:attr", imported on first get
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator: register the decorated class/function under `name`."""
@@ -34,20 +41,35 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         """Return the part registered as `name`, or raise with the closest known names."""
-        try:
+        if name in self._items:
             return self._items[name]
-        except KeyError:
-            close = difflib.get_close_matches(name, list(self._items), n=3, cutoff=0.5)
-            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            known = ", ".join(sorted(self._items)) or "(none)"
-            raise UnknownNameError(f"unknown {self.kind} {name!r}.{hint} Known: {known}") from None
+        if name in self._lazy:
+            # An ImportError inside the part's module propagates as itself: a broken or missing
+            # dependency must never read as "unknown filter".
+            obj = load_object(self._lazy[name])
+            self._items.setdefault(name, obj)  # its module may have registered it already (decorator)
+            return self._items[name]
+        names = self.names()
+        close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise UnknownNameError(f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(names) or '(none)'}")
 
     def names(self) -> list[str]:
-        """All registered names, sorted."""
-        return sorted(self._items)
+        """All known names (registered, or built in and not yet imported), sorted."""
+        return sorted(set(self._items) | set(self._lazy))
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return name in self._items or name in self._lazy
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+
+def load_object(spec: str):
+    """The object a "package.module:attr" string names (ImportError from the module is not caught)."""
+    module, _, attr = spec.partition(":")
+    loaded = importlib.import_module(module)
+    try:
+        return getattr(loaded, attr)
+    except AttributeError:
+        raise AttributeError(f"{spec!r}: module {module!r} has no {attr!r} (registry name table is stale)") from None

@@ -18,7 +18,14 @@ class Scorer:
         raise NotImplementedError
 
 
-SCORERS: Registry[type[Scorer]] = Registry("scorer")
+# The built-in scorers by name, imported on first use (torch and vLLM load only for the scorers that need them).
+BUILTIN_SCORERS = {
+    "verifiers": "alignsmith.curate.verifiers.curation:VerifierScorer",
+    "safety": "alignsmith.curate.safety.policy:SafetyScorer",
+    "judge": "alignsmith.curate.judge:JudgeScorer",
+    "reward_model": "alignsmith.curate.reward_scorer:RewardModelScorer",
+}
+SCORERS: Registry[type[Scorer]] = Registry("scorer", BUILTIN_SCORERS)
 
 
 def apply_scorers(rows: list[dict], scorers: dict[str, Scorer]) -> None:

@@ -6,7 +6,7 @@ end here or in its pieces). Rows whose text is unusable are quarantined, not gue
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -33,7 +33,10 @@ class DedupConfig:
     embed_batch_size: int = 64
     max_chars: int = MAX_TEXT_CHARS
     workers: int = 1
-    executor: str = "local"               # "ray": MinHash banding runs as a Ray Data shuffle by band
+    # How MinHash candidate pairs are found, handed in by whoever runs the step (the Ray executor gives its
+    # shuffle by band); None: in this process. The step never names an executor.
+    minhash_pairs: Callable[[Sequence[str], MinHashConfig], tuple[np.ndarray, np.ndarray]] | None = field(
+        default=None, repr=False, compare=False)
 
     def resolved_threshold(self) -> float:
         """The threshold in force (method default when unset)."""
@@ -77,9 +80,8 @@ def find_pairs(texts: Sequence[str], cfg: DedupConfig) -> np.ndarray:
         return exact_pairs(texts)
     if cfg.method == "minhash":
         mh = replace(cfg.minhash, threshold=threshold)
-        if cfg.executor == "ray":
-            from ..ray_executor import ray_minhash_pairs
-            return ray_minhash_pairs(texts, mh)[0]
+        if cfg.minhash_pairs is not None:
+            return cfg.minhash_pairs(texts, mh)[0]
         pairs, _, _ = near_duplicate_pairs(texts, mh, cfg.workers)
         return pairs
     return semantic_pairs(texts, threshold, cfg.embed_batch_size)

@@ -1,0 +1,216 @@
+"""The floors of the house, checked by reading the source (an `ast` walk, nothing imported).
+
+- no import cycles among our modules at module level; cycles through imports inside functions ("lazy")
+  are reported and, today, also refused;
+- the four packages' one-way floors: curate imports nothing of ours, evaluate only curate, train curate and
+  evaluate, dashboards only evaluate and never torch / vLLM / transformers (not even lazily);
+- a contract module (one that creates a `Registry`, or a `base.py`) never imports its implementations
+  (the modules that import it): they are named in a lazy "module:Class" table instead.
+
+`check_layers(root)` is the walk; the second test runs it on tests/fixtures/layers_broken/, a tiny fake
+package set with a cycle, a floor violation and a base importing its implementation, so the test can fail.
+The module names follow the reference counter ../shared/tools/import_cycles.py (a package import is not
+counted as importing its parents' __init__).
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("curate", "evaluate", "train", "dashboards")
+# package -> packages of ours it may import (besides itself)
+FLOORS = {"curate": set(), "evaluate": {"curate"}, "train": {"curate", "evaluate"}, "dashboards": {"evaluate"}}
+# third-party modules a package must never import, at module level or lazily
+FORBIDDEN = {"dashboards": {"torch", "vllm", "transformers"}}
+NAMESPACE = "alignsmith."
+
+
+@dataclass
+class Edge:
+    """One import statement resolved to a module of ours (or a third-party top-level name)."""
+
+    source: str
+    target: str
+    lazy: bool  # inside a function body: runs only when called
+    line: int
+    ours: bool
+
+
+@dataclass
+class LayerReport:
+    """What the walk found; `problems` is every rule broken (empty when the floors hold)."""
+
+    cycles: list[list[str]] = field(default_factory=list)
+    lazy_cycles: list[list[str]] = field(default_factory=list)
+    floor_violations: list[str] = field(default_factory=list)
+    base_violations: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every broken rule as one line each (lazy cycles included)."""
+        return ([f"module-level cycle: {' -> '.join(c)}" for c in self.cycles]
+                + [f"lazy cycle: {' -> '.join(c)}" for c in self.lazy_cycles]
+                + self.floor_violations + self.base_violations)
+
+
+def find_modules(root: Path) -> dict[str, Path]:
+    """Module name (e.g. `curate.dedup.filter`) -> file, for every .py under the four package folders."""
+    mods = {}
+    for pkg in PACKAGES:
+        for f in sorted((root / pkg).rglob("*.py")):
+            parts = [p for p in f.relative_to(root).with_suffix("").parts if p != "__init__"]
+            mods[".".join(parts)] = f
+    return mods
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or \
+        (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.AST, lazy: bool = False):
+    """(node, lazy) for each import that runs (skipping `if TYPE_CHECKING:` blocks)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node):  # type-only imports never run
+            yield from _imports(ast.Module(body=node.orelse, type_ignores=[]), lazy)
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node, lazy
+        inner = lazy or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        yield from _imports(node, inner)
+
+
+def _targets(mod: str, node: ast.Import | ast.ImportFrom, is_pkg: bool, mods: dict[str, Path]) -> list[str]:
+    """Absolute dotted names an import statement loads (ours without the `alignsmith.` prefix)."""
+    if isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+    else:
+        if node.level:
+            base = (mod if is_pkg else mod.rsplit(".", 1)[0]).split(".")
+            base = base[: len(base) - (node.level - 1)]
+            target = ".".join(base + ([node.module] if node.module else []))
+        else:
+            target = node.module or ""
+        target = target.removeprefix(NAMESPACE)
+        # `from pkg import sub` loads the submodule when there is one
+        names = [f"{target}.{a.name}" if f"{target}.{a.name}" in mods else target for a in node.names]
+    return [n.removeprefix(NAMESPACE) for n in names]
+
+
+def find_edges(root: Path, mods: dict[str, Path]) -> list[Edge]:
+    """Every runtime import of every module, resolved to our nearest module or a third-party top name."""
+    edges = []
+    for mod, path in mods.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node, lazy in _imports(tree):
+            for target in _targets(mod, node, path.name == "__init__.py", mods):
+                ours = target.split(".")[0] in PACKAGES
+                while ours and target not in mods and "." in target:
+                    target = target.rsplit(".", 1)[0]
+                if ours and target == mod:
+                    continue
+                edges.append(Edge(mod, target if ours else target.split(".")[0], lazy, node.lineno, ours))
+    return edges
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Components of more than one module (Tarjan's algorithm, iterative so deep trees do not recurse)."""
+    index, low, on_stack, stack, out, counter = {}, {}, set(), [], [], 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            v, children = work[-1]
+            for w in children:
+                if w not in index:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    comp = []
+                    while True:
+                        w = stack.pop()
+                        on_stack.discard(w)
+                        comp.append(w)
+                        if w == v:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+    return out
+
+
+def _is_contract(path: Path) -> bool:
+    """A base module: named base.py, or creating a `Registry(...)` at module level."""
+    if path.name == "base.py":
+        return True
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.Call) and getattr(value.func, "id", None) == "Registry":
+            return True
+    return False
+
+
+def check_layers(root: Path) -> LayerReport:
+    """Walk the four packages under `root` and report cycles, floor violations and bases importing implementations."""
+    mods = find_modules(root)
+    edges = find_edges(root, mods)
+    report = LayerReport()
+    ours = [e for e in edges if e.ours]
+    strict = {m: {e.target for e in ours if e.source == m and not e.lazy} for m in mods}
+    every = {m: {e.target for e in ours if e.source == m} for m in mods}
+    report.cycles = strongly_connected(strict)
+    report.lazy_cycles = [c for c in strongly_connected(every) if c not in report.cycles]
+    for e in edges:
+        pkg = e.source.split(".")[0]
+        where = f"{mods[e.source].relative_to(root)}:{e.line}"
+        kind = "lazily " if e.lazy else ""
+        if e.ours and e.target.split(".")[0] not in FLOORS[pkg] | {pkg}:
+            report.floor_violations.append(f"floor: {where} {e.source} {kind}imports {e.target}")
+        if not e.ours and e.target in FORBIDDEN.get(pkg, ()):
+            report.floor_violations.append(f"floor: {where} {e.source} {kind}imports {e.target}")
+    importers = {m: {e.source for e in ours if e.target == m} for m in mods}
+    for mod, path in mods.items():
+        if not _is_contract(path):
+            continue
+        for e in ours:
+            if e.source == mod and e.target in importers[mod]:
+                report.base_violations.append(
+                    f"base: {path.relative_to(root)}:{e.line} {mod} imports its implementation {e.target}")
+    return report
+
+
+def test_the_tree_keeps_its_floors():
+    """The real tree: no cycles (module-level or lazy), the floors hold, no base imports its implementations."""
+    report = check_layers(REPO)
+    assert len(find_modules(REPO)) > 100  # the walk really saw the tree
+    assert report.problems == []
+
+
+def test_a_broken_tree_is_caught():
+    """The fixture tree has one of each mistake; the walk must name every one."""
+    report = check_layers(REPO / "tests" / "fixtures" / "layers_broken")
+    assert report.cycles == [["curate.a", "curate.b"]]
+    assert report.lazy_cycles == [["curate.filters.base", "curate.filters.empty"]]
+    assert any("dashboards.app imports curate.a" in v for v in report.floor_violations)
+    assert any("dashboards.app lazily imports torch" in v for v in report.floor_violations)
+    assert any("curate.a imports evaluate.tasks" in v for v in report.floor_violations)
+    assert len(report.floor_violations) == 3
+    assert report.base_violations == [
+        "base: curate/filters/base.py:9 curate.filters.base imports its implementation curate.filters.empty"]
