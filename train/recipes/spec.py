@@ -125,6 +125,9 @@ def _expand_stages(raw_stages: Any, context: dict, seeds: list[int], where: str)
         _unknown_keys(spec, STAGE_KEYS, label, where)
         if name in outputs:
             raise InputError(f"{label}: the name is used twice", path=where, field="name")
+        if name == "runs" or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-]*", name):
+            raise InputError(f"{label}: use letters, digits, - and _ (and not `runs`, the folder of the "
+                             "stages' run folders)", path=where, field="name")
         uses = spec.get("uses")
         if uses not in STAGE_KINDS:
             hint = difflib.get_close_matches(str(uses), list(STAGE_KINDS), n=1)
