@@ -2,7 +2,7 @@
 bootstrap) and after (sign-flip permutation / McNemar, Agresti–Min, expanded percentile, item bootstrap).
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_paired_calibration.py \
-        --reps 1000 --out benchmarks/results/paired_calibration.json
+        --reps 1000 --out benchmarks/results/paired_calibration.json [--sections coverage]
 
 1. Real null on IFEval: the 541 GPT-4 answers and the same answers cut to half, both scored by our IFEval
    checker; for each slice of n random items a fair coin decides per item which answer is "base" and which
@@ -173,18 +173,28 @@ def main() -> int:
     parser.add_argument("--bt-reps", type=int, default=100, help="simulated leaderboards for BT coverage")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "paired_calibration.json"))
+    parser.add_argument("--sections", default="real,simulated,coverage,bt",
+                        help="sections to (re)measure; the others are kept from an existing --out file")
     args = parser.parse_args()
-    start = time.time()
-    with tempfile.TemporaryDirectory() as tmp:
-        a, b = ifeval_items(Path(args.data), Path(tmp))
-    real = real_null(a, b, args.reps)
-    results = {"reps": args.reps, "alpha": ALPHA,
-               "ifeval_coin_flip_null": {f"{m} n={n}": v for n, row in real.items() for m, v in row.items()},
-               "simulated_null": simulated_null(args.reps), "coverage_n16": coverage(args.reps),
-               "bt_coverage": bt_coverage(args.bt_reps)}
+    start, sections = time.time(), set(args.sections.split(","))
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.exists() and sections != {"real", "simulated", "coverage", "bt"} \
+        else {}
+    results.update({"reps": args.reps, "alpha": ALPHA})
+    if "real" in sections:
+        with tempfile.TemporaryDirectory() as tmp:
+            a, b = ifeval_items(Path(args.data), Path(tmp))
+        real = real_null(a, b, args.reps)
+        results["ifeval_coin_flip_null"] = {f"{m} n={n}": v for n, row in real.items() for m, v in row.items()}
+    if "simulated" in sections:
+        results["simulated_null"] = simulated_null(args.reps)
+    if "coverage" in sections:
+        results["coverage_n16"] = coverage(args.reps)
+    if "bt" in sections:
+        results["bt_coverage"] = bt_coverage(args.bt_reps)
     results["seconds"] = round(time.time() - start, 1)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(results, indent=1))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
     print(markdown("False-alarm rate on IFEval, coin-flip null (raw p < 0.05)", results["ifeval_coin_flip_null"],
                    "metric, n"))
     print(markdown("False-alarm rate, simulated nulls (raw p < 0.05)", results["simulated_null"], "metric, n"))
