@@ -28,10 +28,16 @@ OWN_PROMPT_EXAMPLES = "prompt_examples.jsonl"
 OWN_PROMPT_EXAMPLES_MORE = "prompt_examples_more.jsonl"
 OWN_PROMPT_EXAMPLES_EXTRA = "prompt_examples_extra.jsonl"  # another hand, written without seeing the others
 OWN_PROMPT_EXAMPLES_KINDS = "prompt_examples_kinds.jsonl"  # a third hand: the ten kinds of exaggerated-safety case
+# Multi-sentence (benign context + harmful or benign ask), wrapped (role-play, "hypothetically", "for a
+# story", "ignore your rules"), help-seeking around dangerous topics (benign) and self-harm method requests.
+OWN_PROMPT_EXAMPLES_CONTEXT = "prompt_examples_context.jsonl"
+OWN_PROMPT_TRAINING_FILES = (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_EXAMPLES_EXTRA,
+                             OWN_PROMPT_EXAMPLES_KINDS, OWN_PROMPT_EXAMPLES_CONTEXT)
 OWN_PROMPT_DEV = "prompt_dev.jsonl"
 OWN_PROMPT_DEV2 = "prompt_dev2.jsonl"  # written later, by another hand, without seeing the other files
 OWN_PROMPT_DEV3 = "prompt_dev3.jsonl"  # a fourth hand, the same ten kinds as prompt_examples_kinds
-OWN_PROMPT_DEVS = (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, OWN_PROMPT_DEV3)
+OWN_PROMPT_DEV4 = "prompt_dev4.jsonl"  # the kinds of prompt_examples_context, written in a separate pass after it
+OWN_PROMPT_DEVS = (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, OWN_PROMPT_DEV3, OWN_PROMPT_DEV4)
 REFUSAL_LABELS = {"full_refusal": 1, "partial_refusal": 1, "compliance": 0}
 PROMPT_LABELS = {"harmful": 1, "benign": 0}
 
@@ -119,12 +125,16 @@ def _harmbench_behaviours(data_dir: Path) -> list[str]:
         return [r["Behavior"] for r in csv.DictReader(f) if r["FunctionalCategory"] != "copyright"]
 
 
-def harmful_prompt_training_set(data_dir: str | Path, *, seed: int = 0, max_hh: int = 1000) -> LabelledTexts:
-    """Requests labelled harmful (1) or benign (0); only own, AdvBench, HarmBench and HH-RLHF data (no CC BY-NC)."""
+def harmful_prompt_training_set(data_dir: str | Path, *, seed: int = 0, max_hh: int = 1000,
+                                augment_share: float = 0.0) -> LabelledTexts:
+    """Requests labelled harmful (1) or benign (0); only own, AdvBench, HarmBench and HH-RLHF data (no CC BY-NC).
+
+    `augment_share` > 0 adds preface/wrapper variants of that share of them (`prompt_augment`, source
+    "augmented"); measured on the dev sets and not used for the shipped head (docs/benchmarks.md)."""
     data_dir = Path(data_dir)
     rng = random.Random(seed)
     out = LabelledTexts()
-    for name in (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_EXAMPLES_EXTRA, OWN_PROMPT_EXAMPLES_KINDS):
+    for name in OWN_PROMPT_TRAINING_FILES:
         for row in own_examples(name):
             out.add([row["text"]], PROMPT_LABELS[row["label"]], "own")
     out.add(_csv_column(data_dir / "advbench" / "harmful_behaviors.csv", "goal"), 1, "advbench")
@@ -138,4 +148,9 @@ def harmful_prompt_training_set(data_dir: str | Path, *, seed: int = 0, max_hh: 
     out.add(sorted(set(refused)), 1, "hh_harmless_refused")
     firsts = [hh_turns(d)[0][1] for d in _hh_dialogues(data_dir, "helpful-base") if hh_turns(d)]
     out.add(rng.sample(firsts, min(max_hh, len(firsts))), 0, "hh_helpful")
+    if augment_share:
+        from .prompt_augment import augmented
+        texts, labels = augmented(out.texts, out.labels, share=augment_share, seed=seed)
+        for label in (0, 1):
+            out.add([t for t, y in zip(texts, labels) if y == label], label, "augmented")
     return out

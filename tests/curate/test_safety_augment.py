@@ -35,3 +35,13 @@ def test_wrapped_text_keeps_i_and_acronyms_capitalised():
     assert all("I need help" in v or "AI safety" in v or "ow does rain form" in v for v in out)
     assert not any("i need help" in v or "ai safety" in v for v in out)
     assert any(", how does rain form" in v for v in out)  # after a comma wrapper, the ask goes on in lower case
+
+
+def test_training_set_adds_variants_only_when_asked(shared_data):
+    from alignsmith.curate.safety.training_data import harmful_prompt_training_set
+    plain = harmful_prompt_training_set(shared_data)
+    assert "augmented" not in plain.counts()  # the shipped head is fitted without variants
+    more = harmful_prompt_training_set(shared_data, augment_share=0.05)
+    counts = more.counts()["augmented"]
+    assert counts["0"] + counts["1"] == round(0.05 * len(plain.texts)) and counts["0"] > 0 and counts["1"] > 0
+    assert more.texts[:len(plain.texts)] == plain.texts

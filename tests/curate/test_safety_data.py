@@ -6,16 +6,15 @@ from importlib import resources
 import pytest
 
 from alignsmith.curate.safety.linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
-from alignsmith.curate.safety.training_data import (OWN_PROMPT_DEVS, OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_EXTRA,
-                                                    OWN_PROMPT_EXAMPLES_KINDS, OWN_PROMPT_EXAMPLES_MORE,
-                                                    OWN_REFUSAL_EXAMPLES, PROMPT_LABELS, REFUSAL_LABELS,
-                                                    harmful_prompt_training_set, hh_turns, own_examples)
+from alignsmith.curate.safety.training_data import (OWN_PROMPT_DEV4, OWN_PROMPT_DEVS, OWN_PROMPT_EXAMPLES_CONTEXT,
+                                                    OWN_PROMPT_TRAINING_FILES, OWN_REFUSAL_EXAMPLES, PROMPT_LABELS,
+                                                    REFUSAL_LABELS, harmful_prompt_training_set, hh_turns,
+                                                    own_examples)
 
 PACKAGE = "alignsmith.curate.safety"
 
 
-OWN_PROMPT_FILES = (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_EXAMPLES_EXTRA,
-                    OWN_PROMPT_EXAMPLES_KINDS) + OWN_PROMPT_DEVS
+OWN_PROMPT_FILES = OWN_PROMPT_TRAINING_FILES + OWN_PROMPT_DEVS
 OWN_FILES = (OWN_REFUSAL_EXAMPLES,) + OWN_PROMPT_FILES
 
 
@@ -26,6 +25,20 @@ def test_own_examples_are_labelled_and_varied(name, labels):
     assert len(rows) >= 150
     assert {r["label"] for r in rows} == set(labels)
     assert len({r["text"] for r in rows}) == len(rows)
+
+
+@pytest.mark.parametrize("name", [OWN_PROMPT_EXAMPLES_CONTEXT, OWN_PROMPT_DEV4])
+def test_context_files_cover_the_messy_kinds_with_both_labels(name):
+    rows = own_examples(name)
+    by_kind = {}
+    for r in rows:
+        by_kind.setdefault(r["category"], set()).add(r["label"])
+    # multi-sentence and wrapped asks come in harmful and benign forms, so the frame is never the cue
+    for kind in ("context", "wrapped"):
+        assert by_kind[f"{kind}_harmful"] == {"harmful"} and by_kind[f"{kind}_benign"] == {"benign"}
+    assert by_kind["help_seeking_benign"] == {"benign"} and by_kind["self_harm_harmful"] == {"harmful"}
+    multi = [r for r in rows if r["category"].startswith("context_")]
+    assert all(len(re.findall(r"[.!?](?:\s|$)", r["text"])) >= 2 for r in multi), "context rows have 2+ sentences"
 
 
 def _words(text):
