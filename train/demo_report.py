@@ -33,7 +33,7 @@ def _paired_outcomes(base_items, new_items, metric: str = METRIC) -> dict[str, f
 def demo_report(eval_runs: dict[str, Path], seed: int = 0) -> dict:
     """Accuracy (with 95% CI over prompts) per model, and win rates of each trained model and of all pooled."""
     from alignsmith.evaluate.results import load_eval_run
-    from alignsmith.evaluate.paired_tests import paired_test
+    from alignsmith.evaluate.paired_tests import PairedInputError, paired_test
     from alignsmith.evaluate.power import minimum_detectable_effect, spread_of_differences
     from alignsmith.evaluate.stats import bootstrap_mean_ci
     from alignsmith.evaluate.winrate import raw_win_rate
@@ -52,7 +52,11 @@ def demo_report(eval_runs: dict[str, Path], seed: int = 0) -> dict:
         new = _per_item(run.items).reindex(base_items.index)
         both = new.notna().to_numpy() & base_items.notna().to_numpy()  # prompts the trained model also answered
         b, n = base_items.to_numpy(float)[both], new.to_numpy(float)[both]
-        r = paired_test(b, n, seed=seed)
+        try:
+            r = paired_test(b, n, seed=seed)
+        except PairedInputError as err:  # e.g. a one-prompt demo: say so instead of a p-value
+            gains[label] = {"diff": None, "note": f"not tested: {err}", "prompts": int(both.sum())}
+            continue
         mde = minimum_detectable_effect(spread_of_differences(n - b))
         gains[label] = {"diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
                         "test": r.test, "mde": None if np.isnan(mde) else mde, "prompts": r.n,
@@ -79,6 +83,9 @@ def print_report(report: dict, summary: dict, folder: Path) -> None:
               f"({a['prompts']} prompts, {a['samples']} answers)")
     print("Gain over base, paired by prompt (sign-flip permutation test, 95% CI, MDE at 80% power):")
     for label, g in report["gain_vs_base"].items():
+        if g.get("diff") is None:
+            print(f"  {label:<14} {g['note']}")
+            continue
         mde = f"  MDE ±{g['mde']:.3f}" if g.get("mde") is not None else ""
         print(f"  {label:<14} {g['diff']:+.3f}  [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]  p={g['p_value']:.3f}{mde}")
     print("Win rate of trained over base (more constraints met; ties count half):")

@@ -36,3 +36,9 @@ def test_gain_uses_the_sign_flip_test(tmp_path):
     # Monte-Carlo p-values (2^15 sign patterns > the exact limit): the item order differs, so allow MC error.
     assert gain["p_value"] == pytest.approx(expected.p_value, abs=0.03) and gain["diff"] == pytest.approx(expected.diff)
     assert gain["mde"] > 0
+
+
+def test_one_prompt_is_reported_as_not_tested(tmp_path):
+    report = demo_report({"base": _eval_folder(tmp_path / "b", [[0.5]]), "dpo": _eval_folder(tmp_path / "d", [[1.0]])})
+    gain = report["gain_vs_base"]["dpo"]
+    assert gain["diff"] is None and "only 1 shared item" in gain["note"]
