@@ -5,7 +5,6 @@ named value aggregates into a run metric (mean, or a weighted mean) and whether 
 """
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,26 +145,23 @@ def item_means(rows: Sequence[dict]) -> list[dict]:
     return merged
 
 
-TASKS: Registry[type[Task]] = Registry("eval task")
-
-# Built-in tasks live in their own modules and register on import; importing them lazily keeps
-# `alignsmith --help` fast and lets a task's optional dependencies stay optional.
-_BUILTIN_MODULES = {"ifeval": "task_ifeval", "constraints": "task_ifeval", "safety": "task_safety",
-                    "winrate": "task_winrate"}
+# Built-in tasks by name, imported on first use: keeps `alignsmith --help` fast, lets a task's optional
+# dependencies stay optional, and this contract never imports its implementations.
+BUILTIN_TASKS = {"ifeval": "alignsmith.evaluate.task_ifeval:IFEvalTask",
+                 "constraints": "alignsmith.evaluate.task_ifeval:ConstraintsTask",
+                 "safety": "alignsmith.evaluate.task_safety:SafetyTask",
+                 "winrate": "alignsmith.evaluate.task_winrate:WinRateTask"}
+TASKS: Registry[type[Task]] = Registry("eval task", BUILTIN_TASKS)
 
 
 def load_builtin_tasks() -> None:
-    """Import every built-in task module so TASKS lists them all."""
-    for module in sorted(set(_BUILTIN_MODULES.values())):
-        importlib.import_module(f"{__package__}.{module}")
+    """Import every built-in task (TASKS already lists their names; this loads the classes)."""
+    for name in BUILTIN_TASKS:
+        TASKS.get(name)
 
 
 def get_task(name: str, **options: Any) -> Task:
     """Construct a task by name; unknown names raise with the closest known names."""
-    if name in _BUILTIN_MODULES and name not in TASKS:
-        importlib.import_module(f"{__package__}.{_BUILTIN_MODULES[name]}")
-    if name not in TASKS:
-        load_builtin_tasks()
     cls = TASKS.get(name)
     if any("OPTIONS" in vars(k) for k in cls.__mro__):  # tasks that declare their options get them checked
         from alignsmith.curate.config import check_call_options

@@ -76,31 +76,24 @@ class Backend:
         """Release engines, threads or sessions."""
 
 
-BACKENDS: Registry[type[Backend]] = Registry("backend")
+# Built-in backends by name, imported on first use: heavy engines (vLLM, torch) load only when their backend
+# is asked for, and this contract never imports its implementations.
+BUILTIN_BACKENDS = {"vllm": "alignsmith.curate.backends.vllm_backend:VLLMBackend",
+                    "hf": "alignsmith.curate.backends.hf_backend:HFBackend",
+                    "openai": "alignsmith.curate.backends.openai_backend:OpenAIBackend"}
+BACKENDS: Registry[type[Backend]] = Registry("backend", BUILTIN_BACKENDS)
 
 
 def get_backend(name: str, model: str, **options) -> Backend:
     """Construct a registered backend by name (importing its module on first use)."""
-    _import_builtin(name)
     return BACKENDS.get(name)(model, **options)
-
-
-# Built-in backends and their modules; heavy engines (vLLM, torch) load only when their backend is asked for.
-BUILTIN_BACKENDS = {"vllm": "vllm_backend", "hf": "hf_backend", "openai": "openai_backend"}
 
 
 def check_backend_name(name: str) -> None:
     """Refuse an unknown backend name before anything is created or loaded (lists every known name)."""
-    known = sorted(set(BUILTIN_BACKENDS) | set(BACKENDS.names()))
+    known = BACKENDS.names()
     if name not in known:
         import difflib
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
         raise ValueError(f"unknown backend {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
                          + f"; known: {', '.join(known)}")
-
-
-def _import_builtin(name: str) -> None:
-    import importlib
-    modules = BUILTIN_BACKENDS
-    if name in modules and name not in BACKENDS:
-        importlib.import_module(f"{__package__}.{modules[name]}")

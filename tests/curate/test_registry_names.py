@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from alignsmith.curate.backends.base import BACKENDS, BUILTIN_BACKENDS, check_backend_name
 from alignsmith.curate.filtering import BUILTIN_FILTERS, FILTERS
 from alignsmith.curate.registry import Registry, UnknownNameError, load_object
 from alignsmith.curate.scoring import BUILTIN_SCORERS, SCORERS
@@ -17,6 +18,14 @@ def test_every_name_in_the_tables_loads_the_class_registered_under_it():
             cls = registry.get(name)
             assert cls is load_object(spec)
             assert cls.name == name
+
+
+def test_backends_come_from_their_name_table():
+    """The backend table points at the classes; an unknown name is refused with the nearest one."""
+    for name, spec in BUILTIN_BACKENDS.items():
+        assert BACKENDS.get(name) is load_object(spec)
+    with pytest.raises(ValueError, match=r"unknown backend 'vlm' \(did you mean 'vllm'\?\); known: hf, openai, vllm"):
+        check_backend_name("vlm")
 
 
 def test_unknown_name_suggests_a_built_in_one_not_yet_imported():
