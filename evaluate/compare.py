@@ -132,6 +132,10 @@ def _fmt(x) -> str:
     return f"{x:.4f}" if isinstance(x, float) else str(x)
 
 
+def _share(x) -> str:
+    return "–" if x is None or np.isnan(x) else f"{100 * x:.0f}%"
+
+
 def _p(x) -> str:
     return "–" if x is None else f"{x:.3g}"
 
@@ -162,9 +166,11 @@ def compare_markdown(result: dict) -> str:
                      f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {_p(r['p_value'])} | "
                      f"{_p(r['p_holm'])} | {_fmt(r.get('mde'))} | {_fmt(r.get('noise_floor'))} | {verdict_text(r)} |")
     notes = [f"- {r['metric']}: {r['note']}" for r in result["metrics"] if r.get("note")]
-    notes += [f"- {r['metric']}: {100 * r['variance']['sampling_share']:.0f}% of a single answer's variance "
-              f"is sampling noise ({r['variance']['samples']} samples per item; "
-              f"{100 * r['variance']['mean_noise_share']:.0f}% after averaging them)"
+    notes += [f"- {r['metric']}: {100 * r['variance']['sampling_share']:.0f}% of the variance of a single "
+              f"paired difference is sampling noise ({r['variance']['samples']} samples per item; "
+              f"{100 * r['variance']['mean_noise_share']:.0f}% after averaging them); within each run: "
+              f"base {_share(r['variance'].get('base_sampling_share'))}, "
+              f"new {_share(r['variance'].get('new_sampling_share'))}"
               for r in result["metrics"] if r.get("variance")]
     if notes:
         lines += ["", "Notes:", ""] + notes

@@ -40,20 +40,33 @@ def _samples(items, rows, spec: dict):
     return task_rows.merge(keys, on=["item_id", "prompt_id"])
 
 
+def _components(raw, col: str, value: str):
+    """variance_components of an items x samples table built from `value`, or None when too small."""
+    table = raw.pivot_table(index=["item_id", "prompt_id"], columns="sample", values=value).dropna()
+    if table.shape[0] >= 2 and table.shape[1] >= 2:
+        return variance_components(table.to_numpy(float))
+    return None
+
+
 def _sampling_view(full_spec: dict, b_raw, n_raw) -> tuple[float | None, dict | None]:
-    """Noise floor from the spread between sample indices, and the two-level variance view when both runs
-    drew the same k >= 2 samples per item."""
+    """Noise floor from the spread between sample indices, and the two-level variance view: of the paired
+    differences when both runs drew the same k >= 2 samples per item, and of each run's own values."""
     col, weight = full_spec["name"], full_spec.get("weight")
     floor = noise_floor(per_sample_means(b_raw, col, weight), per_sample_means(n_raw, col, weight))
-    variance = None
+    variance: dict = {}
+    for name, raw in (("base", b_raw), ("new", n_raw)):
+        if len(raw) and raw["sample"].nunique() >= 2:
+            part = _components(raw.dropna(subset=[col]), col, col)
+            if part:
+                variance[f"{name}_sampling_share"] = part["sampling_share"]
     if len(b_raw) and len(n_raw) and b_raw["sample"].nunique() >= 2 and n_raw["sample"].nunique() >= 2:
         keys = ["item_id", "prompt_id", "sample"]
         merged = b_raw[keys + [col]].merge(n_raw[keys + [col]], on=keys, suffixes=("_b", "_n")).dropna()
         merged["d"] = merged[f"{col}_n"] - merged[f"{col}_b"]
-        table = merged.pivot_table(index=["item_id", "prompt_id"], columns="sample", values="d").dropna()
-        if table.shape[0] >= 2 and table.shape[1] >= 2:
-            variance = variance_components(table.to_numpy(float))
-    return floor, variance
+        paired = _components(merged, col, "d")
+        if paired:
+            variance.update(paired)
+    return floor, (variance if "sampling_share" in variance else None)
 
 
 def metric_row(full: str, spec: dict, rows, base_items, new_items, *, alpha: float = 0.05,

@@ -89,6 +89,7 @@ def test_noise_floor_keeps_a_seed_sized_difference_from_being_a_regression():
     assert r["p_holm"] < 0.05 and r["diff"] < 0
     assert r["noise_floor"] > abs(r["diff"]) and r["verdict"] == "within noise floor"
     assert 0 < r["variance"]["sampling_share"] < 1 and r["variance"]["samples"] == k
+    assert 0 < r["variance"]["base_sampling_share"] < 1 and 0 < r["variance"]["new_sampling_share"] < 1
     assert far_rows["ifeval/inst_strict"]["verdict"] == "regressed"
     assert far_rows["ifeval/inst_strict"]["noise_floor"] < abs(far_rows["ifeval/inst_strict"]["diff"])
 
