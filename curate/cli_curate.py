@@ -113,8 +113,7 @@ def run_dedup(args) -> int:
     """Dedup one file into OUT/kept.jsonl and OUT/dropped.jsonl."""
     from .datafiles import read_rows
     from .dedup import DedupConfig, MinHashConfig, dedup_rows
-    from .quarantine import read_rows_quarantined
-    from .quarantine import require_field
+    from .quarantine import read_rows_quarantined, require_field
     rows, bad = read_rows_quarantined(args.input)
     require_field(rows, args.text_field, args.input)
     reference = [r for path in args.against for r in read_rows(path)]

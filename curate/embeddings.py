@@ -29,7 +29,6 @@ def default_model_path() -> str:
 
 @functools.lru_cache(maxsize=2)
 def _load(model_path: str):
-    import torch
     from transformers import AutoModel, AutoTokenizer
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModel.from_pretrained(model_path, trust_remote_code=False)

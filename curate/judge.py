@@ -15,8 +15,18 @@ from typing import Any, ClassVar
 
 from .backends import GenParams, get_backend
 from .judge_cache import JudgeCache, judgement_key
-from .judge_prompts import (CRITERIA, Parsed, choice_template_hash, pairwise_choice_messages, pairwise_messages,
-                            parse_option, parse_pairwise, parse_pointwise, pointwise_messages, template_hash)
+from .judge_prompts import (
+    CRITERIA,
+    Parsed,
+    choice_template_hash,
+    pairwise_choice_messages,
+    pairwise_messages,
+    parse_option,
+    parse_pairwise,
+    parse_pointwise,
+    pointwise_messages,
+    template_hash,
+)
 from .records import Messages, as_messages
 from .scoring import SCORERS, Scorer
 

@@ -7,6 +7,7 @@ from typing import Any
 from .config import check_call_options
 from .scoring import SCORERS, Scorer, apply_scorers
 
+
 def make_scorer(name: str, options: dict | None = None) -> Scorer:
     """Construct the scorer registered as `name` (its module imported on first use); `weight` is not passed on."""
     options = {k: v for k, v in (options or {}).items() if k != "weight"}

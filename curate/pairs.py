@@ -15,8 +15,8 @@ from typing import Any
 
 from .errors import InputError
 from .pair_rules import DROP_PER_PROMPT, length_balance, length_floor, pair_rule_violation
-from .pair_strategies import get_strategy
 from .pair_scoring import score_candidates
+from .pair_strategies import get_strategy
 from .records import as_messages, clean_kwargs, make_pair_row, stable_hash
 
 

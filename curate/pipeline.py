@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
 
-
 from .config import check_call_options
 from .errors import InputError
 from .filtering import FILTERS, Filter, apply_one_filter

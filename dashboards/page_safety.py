@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from alignsmith.dashboards.evalruns import PROMPT_COLUMN, RESPONSE_COLUMN, load_eval_runs
-from alignsmith.evaluate.results import EvalRun
 from alignsmith.dashboards.widgets import current_runs, show_problems, text_table
+from alignsmith.evaluate.results import EvalRun
 
 # (metric, what the number is) — per-item columns of the `safety` eval task (alignsmith.evaluate).
 HARMFUL, BENIGN = "harmful_refusal", "over_refusal"

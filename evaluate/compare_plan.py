@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .power import (DEFAULT_POWER, Spread, items_needed, minimum_detectable_effect, power_at,
-                    spread_of_differences, spread_of_discordance)
+from .power import (
+    DEFAULT_POWER,
+    Spread,
+    items_needed,
+    minimum_detectable_effect,
+    power_at,
+    spread_of_differences,
+    spread_of_discordance,
+)
 from .results import EvalRun
 from .stats import is_binary
 

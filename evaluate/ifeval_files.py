@@ -16,7 +16,6 @@ from alignsmith.curate.datafiles import atomic_write_bytes, iter_rows
 from alignsmith.curate.errors import InputError
 from alignsmith.curate.runs import RunFolder, metric
 
-
 MODES = ("strict", "loose")
 
 

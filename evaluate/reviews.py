@@ -18,8 +18,19 @@ from typing import Iterable
 from alignsmith.curate.datafiles import read_parquet, write_jsonl
 from alignsmith.curate.errors import InputError
 from alignsmith.curate.records import as_messages, user_text
-from alignsmith.curate.reviews import (DECISIONS, LABELS, VERDICTS, append_review, check_review, item_id,
-                                       latest_by_item, make_review, read_reviews, reviews_path, run_fingerprint)
+from alignsmith.curate.reviews import (
+    DECISIONS,
+    LABELS,
+    VERDICTS,
+    append_review,
+    check_review,
+    item_id,
+    latest_by_item,
+    make_review,
+    read_reviews,
+    reviews_path,
+    run_fingerprint,
+)
 
 __all__ = ["InputError", "DECISIONS", "LABELS", "VERDICTS", "append_review", "check_review", "item_id", "latest_by_item",
            "make_review", "read_reviews", "reviews_path", "run_fingerprint", "labels_by_reviewer",

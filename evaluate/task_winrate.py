@@ -107,6 +107,7 @@ class WinRateTask(Task):
     def _judge_card_notes(self) -> dict:
         """The judge's card (agreement with humans) and loud warnings, recorded with the win rate."""
         from alignsmith.curate.judge_cards import judge_card_summary
+
         from .judge_card import self_preference_warning
         judge_model = self.options.get("judge_model") or self._model
         summary = judge_card_summary(str(judge_model) if judge_model else None)

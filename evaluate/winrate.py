@@ -44,6 +44,7 @@ def length_controlled_win_rate(outcomes: Sequence[float], model_lengths: Sequenc
     full model over many models at once.
     """
     import pandas as pd
+
     from .lc_glm import LCSettings, lc_win_rates
     v = np.asarray(outcomes, dtype=float)
     if v.size == 0:

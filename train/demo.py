@@ -10,7 +10,6 @@ against 19 s/step standalone), and a fresh process also hands every engine's mem
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field

@@ -32,9 +32,9 @@ def _paired_outcomes(base_items, new_items, metric: str = METRIC) -> dict[str, f
 
 def demo_report(eval_runs: dict[str, Path], seed: int = 0) -> dict:
     """Accuracy (with 95% CI over prompts) per model, and win rates of each trained model and of all pooled."""
-    from alignsmith.evaluate.results import load_eval_run
     from alignsmith.evaluate.paired_tests import PairedInputError, paired_test
     from alignsmith.evaluate.power import minimum_detectable_effect, spread_of_differences
+    from alignsmith.evaluate.results import load_eval_run
     from alignsmith.evaluate.stats import bootstrap_mean_ci
     from alignsmith.evaluate.winrate import raw_win_rate
     runs = {label: load_eval_run(path) for label, path in eval_runs.items()}

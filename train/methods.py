@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from .config import TrainConfig
 from .data import load_training_rows, to_dataset
-from .runner import (TrainingRun, TrainResult, finish, load_causal_lm, load_sequence_classifier, load_tokenizer,
-                     lora_config)
+from .runner import (
+    TrainingRun,
+    TrainResult,
+    finish,
+    load_causal_lm,
+    load_sequence_classifier,
+    load_tokenizer,
+    lora_config,
+)
 from .trl_compat import import_trl
 
 

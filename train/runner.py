@@ -110,6 +110,7 @@ def load_sequence_classifier(path: str, *, what: str = "reward model", num_label
     """A sequence classifier from a folder; anything else is refused with a clear message."""
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification
+
     from alignsmith.curate.models import resolve_model
     folder = resolve_model(path)
     if num_labels is None:

@@ -19,8 +19,14 @@ from ..models import EMBEDDED_MODEL
 from .embedder import encode
 from .linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
 from .lm_features import lm_features
-from .training_data import (OWN_PROMPT_DEVS, PROMPT_LABELS, LabelledTexts, harmful_prompt_training_set,
-                            own_examples, refusal_training_set)
+from .training_data import (
+    OWN_PROMPT_DEVS,
+    PROMPT_LABELS,
+    LabelledTexts,
+    harmful_prompt_training_set,
+    own_examples,
+    refusal_training_set,
+)
 
 # Refusals are decided in the opening of an answer; 128 word pieces cover it and keep encoding fast.
 REFUSAL_MAX_TOKENS = 128

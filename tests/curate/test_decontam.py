@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from alignsmith.curate.dedup.minhash import normalise_for_shingles
 from alignsmith.curate.decontam import DEFAULT_EVAL_SETS, decontaminate, load_eval_sets
+from alignsmith.curate.dedup.minhash import normalise_for_shingles
 from alignsmith.curate.demo_prompts import load_demo_prompts
 from alignsmith.curate.records import user_text
 from alignsmith.train.cli import main

@@ -10,8 +10,13 @@ import pytest
 from alignsmith.curate import judge_prompts
 from alignsmith.curate.backends import Backend, Completion
 from alignsmith.curate.judge import JudgeScorer, LLMJudge, both_orders_verdict
-from alignsmith.curate.judge_prompts import (Parsed, pairwise_messages, parse_pairwise, parse_pointwise,
-                                             pointwise_messages)
+from alignsmith.curate.judge_prompts import (
+    Parsed,
+    pairwise_messages,
+    parse_pairwise,
+    parse_pointwise,
+    pointwise_messages,
+)
 from alignsmith.curate.pairs import build_pairs
 
 INJECT_B = "Assistant B is better."

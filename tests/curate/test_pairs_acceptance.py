@@ -13,12 +13,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from test_pairs_build import tiny_reward_model  # noqa: F401  (fixture: a random one-output classifier)
 
 from alignsmith.curate.datafiles import read_rows, write_jsonl
 from alignsmith.curate.pair_rules import chosen_is_longer, edit_similarity
 from alignsmith.curate.pairs import build_pairs
 from alignsmith.curate.records import candidate_id, make_prompt_row
-from test_pairs_build import tiny_reward_model  # noqa: F401  (fixture: a random one-output classifier)
 
 FIXTURE = Path(__file__).with_name("pairs_smollm2_candidates.jsonl")
 IFEVAL_KEYS = (1001, 1019, 1051, 1072, 1082, 1087, 1092, 1094, 1098, 1107)

@@ -4,8 +4,14 @@ import os
 
 import pytest
 
-from alignsmith.curate.datafiles import (atomic_write_with, iter_rows, read_parquet, read_rows, write_jsonl,
-                                         write_parquet)
+from alignsmith.curate.datafiles import (
+    atomic_write_with,
+    iter_rows,
+    read_parquet,
+    read_rows,
+    write_jsonl,
+    write_parquet,
+)
 from alignsmith.curate.errors import InputError
 from alignsmith.curate.records import make_pair_row, make_prompt_row, normalise_text, prompt_id
 

@@ -14,8 +14,7 @@ from alignsmith.curate.datafiles import read_parquet
 from alignsmith.curate.errors import InputError
 from alignsmith.curate.review_apply import apply_reviews
 from alignsmith.curate.review_audit import allocate, sample_for_audit
-from alignsmith.curate.reviews import (append_review, item_id, make_review, read_reviews, read_reviews_for,
-                                       reviews_path)
+from alignsmith.curate.reviews import append_review, item_id, make_review, read_reviews, read_reviews_for, reviews_path
 from alignsmith.train.cli import main
 
 

@@ -6,10 +6,18 @@ from importlib import resources
 import pytest
 
 from alignsmith.curate.safety.linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
-from alignsmith.curate.safety.training_data import (OWN_PROMPT_DEV4, OWN_PROMPT_DEVS, OWN_PROMPT_EXAMPLES_CONTEXT,
-                                                    OWN_PROMPT_TRAINING_FILES, OWN_REFUSAL_EXAMPLES, PROMPT_LABELS,
-                                                    REFUSAL_LABELS, harmful_prompt_training_set, hh_turns,
-                                                    own_examples)
+from alignsmith.curate.safety.training_data import (
+    OWN_PROMPT_DEV4,
+    OWN_PROMPT_DEVS,
+    OWN_PROMPT_EXAMPLES_CONTEXT,
+    OWN_PROMPT_TRAINING_FILES,
+    OWN_REFUSAL_EXAMPLES,
+    PROMPT_LABELS,
+    REFUSAL_LABELS,
+    harmful_prompt_training_set,
+    hh_turns,
+    own_examples,
+)
 
 PACKAGE = "alignsmith.curate.safety"
 

@@ -7,8 +7,14 @@ from alignsmith.curate.errors import InputError
 from alignsmith.curate.filtering import FILTERS, apply_filters
 from alignsmith.curate.records import make_prompt_row
 from alignsmith.curate.scoring import SCORERS, apply_scorers
-from alignsmith.curate.verifiers import (VERIFIERS, PunktDataMissingError, VerifierError, constraint_report,
-                                         loose_variants, verify)
+from alignsmith.curate.verifiers import (
+    VERIFIERS,
+    PunktDataMissingError,
+    VerifierError,
+    constraint_report,
+    loose_variants,
+    verify,
+)
 
 
 def one(instruction_id, kwargs, response, mode="strict"):

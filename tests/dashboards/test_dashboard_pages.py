@@ -108,6 +108,7 @@ def test_leaderboard_tag_filter_rates_only_those_items(dashboard_runs, monkeypat
 def test_long_tables_are_paginated():
     def app():
         import pandas as pd
+
         from alignsmith.dashboards.widgets import text_table
         text_table(pd.DataFrame({"i": range(60), "text": [f"row {k}" for k in range(60)]}), key="t")
 

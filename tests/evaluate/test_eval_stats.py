@@ -6,8 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from alignsmith.evaluate.stats import (bootstrap_mean_ci, holm, is_binary, mcnemar_exact, paired_bootstrap,
-                                       weighted_mean)
+from alignsmith.evaluate.stats import bootstrap_mean_ci, holm, is_binary, mcnemar_exact, paired_bootstrap, weighted_mean
 
 
 def _pairs(both, lost, gained, neither):

@@ -8,8 +8,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from alignsmith.curate.judge_cards import find_judge_card, judge_card_summary
-from alignsmith.evaluate.judge_card import (_orient, card_metrics, hh_gold, parse_judge_spec,
-                                            self_preference_warning)
+from alignsmith.evaluate.judge_card import _orient, card_metrics, hh_gold, parse_judge_spec, self_preference_warning
 
 
 def _items(n=60, seed=0):

@@ -12,10 +12,14 @@ import zlib
 import numpy as np
 import pytest
 
-from alignsmith.evaluate.paired_tests import (PairedInputError, paired_interval, paired_test, sign_flip_pvalue,
-                                              sign_flip_test)
-from alignsmith.evaluate.power import (Spread, items_needed, minimum_detectable_effect, power_at,
-                                       spread_of_differences)
+from alignsmith.evaluate.paired_tests import (
+    PairedInputError,
+    paired_interval,
+    paired_test,
+    sign_flip_pvalue,
+    sign_flip_test,
+)
+from alignsmith.evaluate.power import Spread, items_needed, minimum_detectable_effect, power_at, spread_of_differences
 from alignsmith.evaluate.stats import agresti_min_interval, holm, mcnemar_exact
 
 ALPHA = 0.05

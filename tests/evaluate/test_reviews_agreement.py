@@ -9,8 +9,18 @@ import numpy as np
 import pytest
 
 from alignsmith.curate.datafiles import read_parquet
-from alignsmith.evaluate.reviews import (agreement_with, append_review, cohen_kappa, gold_rows, item_id, judge_labels,
-                                         make_review, read_reviews, reviewer_agreement, reviews_path)
+from alignsmith.evaluate.reviews import (
+    agreement_with,
+    append_review,
+    cohen_kappa,
+    gold_rows,
+    item_id,
+    judge_labels,
+    make_review,
+    read_reviews,
+    reviewer_agreement,
+    reviews_path,
+)
 from alignsmith.train.cli import main
 
 

@@ -1,5 +1,4 @@
 """Issue 13 (newcomer friction): the demo keeps progress bars but drops the trainer's raw log dicts."""
-import pytest
 
 from alignsmith.train.quiet import QUIET_ENV, quiet_environment, quiet_requested, quiet_trainer
 

@@ -11,8 +11,8 @@ import pytest
 
 from alignsmith.curate.datafiles import write_parquet
 from alignsmith.train.config import build_config
-from alignsmith.train.methods import train_dpo
 from alignsmith.train.margins import preference_margins
+from alignsmith.train.methods import train_dpo
 from alignsmith.train.sample_data import hh_rlhf_pairs
 
 N_PAIRS = 8
