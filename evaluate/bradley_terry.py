@@ -11,6 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .stats import expanded_percentile_alpha
+
 Comparison = tuple[str, str, float]  # (player_a, player_b, outcome for a: 1 win, 0 loss, 0.5 tie)
 
 
@@ -124,9 +126,10 @@ def bradley_terry(comparisons: Sequence[Comparison], *, n_boot: int = 200, level
     rating = _fit_weighted(ia, ib, out, np.ones(len(out)), len(players))
     counts = cluster_counts(range(len(out)) if clusters is None else clusters, n_boot, seed)
     boots = np.array([_fit_weighted(ia, ib, out, c, len(players)) for c in counts]).reshape(n_boot, len(players))
-    alpha = (1 - level) / 2
-    lo, hi = np.quantile(boots, [alpha, 1 - alpha], axis=0)
     n_items = len(set(clusters)) if clusters is not None else len(out)
+    # Expanded percentile over the resampled units: with a few dozen items the plain one is too narrow.
+    alpha = expanded_percentile_alpha(n_items, level)
+    lo, hi = np.quantile(boots, [alpha, 1 - alpha], axis=0)
     return Ratings(players, rating, lo, hi, len(out), {"resampled": "items" if clusters is not None
                                                        else "comparisons", "n_items": n_items})
 

@@ -20,7 +20,8 @@ from typing import Sequence
 import numpy as np
 
 from .power import spread_of_differences
-from .stats import DEFAULT_BOOTSTRAPS, PairedResult, _resample_means, is_binary, mcnemar_exact, weighted_mean
+from .stats import (DEFAULT_BOOTSTRAPS, PairedResult, _resample_means, expanded_percentile_alpha, is_binary,
+                    mcnemar_exact, weighted_mean)
 
 MAX_EXACT = 2 ** 12          # enumerate every sign pattern up to n = 12 items (65536 patterns at n = 16 take 0.6 s)
 DEFAULT_PERMUTATIONS = 9999  # Monte-Carlo resamples above that
@@ -56,16 +57,6 @@ def clean_pairs(base: Sequence[float], new: Sequence[float], weights: Sequence[f
     return b, n, w
 
 
-def _expanded_alpha(n: int, level: float) -> float:
-    """Hesterberg's expanded percentile: the tail share whose normal quantile equals sqrt(n/(n-1)) times
-    the t quantile, which widens the plain percentile interval (too narrow at small n) to t-like width."""
-    from scipy.stats import norm, t
-    a = (1 - level) / 2
-    if n < 2:
-        return a
-    return float(norm.sf(np.sqrt(n / (n - 1)) * t.isf(a, n - 1)))
-
-
 def paired_interval(d: np.ndarray, w: np.ndarray | None, *, level: float = 0.95, n_boot: int = DEFAULT_BOOTSTRAPS,
                     seed: int = 0) -> tuple[float, float]:
     """Interval of the (weighted) mean difference: the hull of an expanded-percentile paired bootstrap
@@ -80,7 +71,7 @@ def paired_interval(d: np.ndarray, w: np.ndarray | None, *, level: float = 0.95,
     from scipy.stats import t
     wt = np.ones_like(d) if w is None else w
     means = _resample_means(d, wt, n_boot, np.random.default_rng(seed))
-    a = _expanded_alpha(d.size, level)
+    a = expanded_percentile_alpha(d.size, level)
     lo, hi = np.nanquantile(means, [a, 1 - a])
     centre = float((d * wt).sum() / wt.sum())
     spread = spread_of_differences(d, wt)

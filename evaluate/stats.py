@@ -138,6 +138,17 @@ def agresti_min_interval(lost: int, gained: int, n: int, *, level: float = 0.95)
     return float(max(-1.0, centre - half)), float(min(1.0, centre + half))
 
 
+def expanded_percentile_alpha(n: int, level: float = 0.95) -> float:
+    """Hesterberg's expanded percentile: the tail share whose normal quantile equals sqrt(n/(n-1)) times the
+    t quantile with n - 1 degrees of freedom; it widens a percentile bootstrap interval over n resampled
+    units (items), which is too narrow when n is small, to t-like width."""
+    from scipy.stats import norm, t
+    a = (1 - level) / 2
+    if n < 2:
+        return a
+    return float(norm.sf(np.sqrt(n / (n - 1)) * t.isf(a, n - 1)))
+
+
 def holm(p_values: Sequence[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values (same order as the input).
 

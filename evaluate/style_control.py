@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from .bradley_terry import Comparison, Ratings, cluster_counts, validate_comparisons
+from .stats import expanded_percentile_alpha
 
 STYLE_FEATURES = ("length", "headers", "list_items", "bold")
 _HEADER = re.compile(r"^\s{0,3}#{1,6}\s+\S", re.MULTILINE)
@@ -99,7 +100,7 @@ def style_controlled_bt(comparisons: Sequence[Comparison], texts: Sequence[tuple
     coef = _fit(x, out, np.ones(len(out)), len(players))
     counts = cluster_counts(range(len(out)) if clusters is None else clusters, n_boot, seed)
     boots = np.array([_fit(x, out, c, len(players), start=coef) for c in counts]).reshape(n_boot, x.shape[1])
-    a = (1 - level) / 2
+    a = expanded_percentile_alpha(len(set(clusters)) if clusters is not None else len(out), level)
     lo, hi = np.quantile(boots, [a, 1 - a], axis=0)
     p = len(players)
     style = {name: {"coef": float(coef[p + k]), "ci_low": float(lo[p + k]), "ci_high": float(hi[p + k])}
