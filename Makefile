@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 ACCEL ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo cuda || echo cpu)
 export RAY_AUTH_MODE ?= disabled
 
-.PHONY: install demo test test-fast test-slow dashboard browser clean
+.PHONY: install demo test test-fast test-slow lint dashboard browser clean
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,10 @@ demo: install
 test: install browser
 	# One torch thread per test process: on 2 cores, more threads made training steps 20x slower.
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not gpu" --timeout=1800 --durations=25
+
+# ruff (config in pyproject.toml): pyflakes, pycodestyle errors, import sorting, light bugbear.
+lint: install
+	$(BIN)/ruff check .
 
 test-fast: install
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not slow and not gpu and not browser"

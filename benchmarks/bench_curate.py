@@ -201,7 +201,7 @@ def precision_check(out: str) -> None:
         b = bf16.score(texts)
         t2 = time.process_time()
         flips = [i for i, (x, y) in enumerate(zip(a, b)) if (x >= fp32.threshold) != (y >= fp32.threshold)]
-        acc = lambda s: sum((v >= fp32.threshold) == lab for v, lab in zip(s, labels)) / len(labels)  # noqa: E731
+        acc = lambda s, labels=labels: sum((v >= fp32.threshold) == lab for v, lab in zip(s, labels)) / len(labels)  # noqa: E731
         report["sets"][name] = {"n": len(texts), "flips": len(flips), "flipped": [texts[i] for i in flips],
                                 "max_abs_prob_change": round(max(abs(x - y) for x, y in zip(a, b)), 4),
                                 "accuracy_fp32": round(acc(a), 4), "accuracy_bf16": round(acc(b), 4),

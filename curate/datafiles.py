@@ -86,13 +86,13 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
                 if lineno == 1:
                     text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark (Windows editors)
             except UnicodeDecodeError as e:
-                raise InputError(f"invalid UTF-8 ({e.reason} at byte {e.start})", path=str(path), line=lineno)
+                raise InputError(f"invalid UTF-8 ({e.reason} at byte {e.start})", path=str(path), line=lineno) from None
             if not text.strip():
                 continue
             try:
                 row = json.loads(text)
             except json.JSONDecodeError as e:
-                raise InputError(f"malformed JSON: {e.msg} (column {e.colno})", path=str(path), line=lineno)
+                raise InputError(f"malformed JSON: {e.msg} (column {e.colno})", path=str(path), line=lineno) from None
             if not isinstance(row, dict):
                 raise InputError(f"line is a JSON {type(row).__name__}, expected an object",
                                  path=str(path), line=lineno)

@@ -71,7 +71,7 @@ def item_diffs(base: EvalRun, new: EvalRun) -> pd.DataFrame:
         has = bool(metric) and f"{metric}__base" in group and f"{metric}__new" in group
         b = group[f"{metric}__base"].astype(float) if has else pd.Series(float("nan"), index=group.index)
         n = group[f"{metric}__new"].astype(float) if has else pd.Series(float("nan"), index=group.index)
-        column = lambda name: group[name] if name in group else pd.Series("", index=group.index)  # noqa: E731
+        column = lambda name, group=group: group[name] if name in group else pd.Series("", index=group.index)  # noqa: E731
         parts.append(pd.DataFrame({
             "task": task, "item_id": group["item_id"],
             **({"sample": group["sample"]} if "sample" in group else {}),

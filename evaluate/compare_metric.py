@@ -8,8 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from .paired_tests import PairedInputError, clean_pairs, identical_reason, paired_test
-from .power import (minimum_detectable_effect, noise_floor, per_sample_means, spread_of_differences,
-                    spread_of_discordance, variance_components)
+from .power import (
+    minimum_detectable_effect,
+    noise_floor,
+    per_sample_means,
+    spread_of_differences,
+    spread_of_discordance,
+    variance_components,
+)
 
 NOT_TESTED = "not tested"
 

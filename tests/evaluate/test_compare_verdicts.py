@@ -95,8 +95,9 @@ def test_noise_floor_keeps_a_seed_sized_difference_from_being_a_regression():
 
 
 def test_power_plan_from_two_pilots_and_one(tmp_path):
-    from alignsmith.evaluate.compare_plan import plan
     from statsmodels.stats.power import TTestPower
+
+    from alignsmith.evaluate.compare_plan import plan
     rng = np.random.default_rng(5)
     k = rng.integers(1, 4, 60)
     base = make_run("b", rng.random(60) < 0.6, rng.binomial(k, 0.7) / k, k)

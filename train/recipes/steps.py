@@ -67,7 +67,7 @@ def prompts_from_sources(args: dict, output: Path) -> None:
         texts = {"hh_helpful": lambda: _hh_first_turns(data, "helpful-base"),
                  "hh_harmless": lambda: _hh_first_turns(data, "harmless-base"),
                  "self_instruct": lambda: _self_instruct(data),
-                 "own_prompts": lambda: _own_prompts(spec.get("label"))}[name]()
+                 "own_prompts": lambda spec=spec: _own_prompts(spec.get("label"))}[name]()
         usable = []
         for t in texts:
             key = " ".join(t.lower().split())
