@@ -83,3 +83,11 @@ def test_train_overrides_are_type_checked():
     with pytest.raises(InputError, match="field 'seed'"):
         build_config("dpo", overrides=parse_overrides(["--seed", "1.5"]))
     assert build_config("dpo", overrides=parse_overrides(["--trl.learning_rate", "1e-5"])).trl["learning_rate"] == 1e-5
+
+
+def test_the_type_check_imports_neither_vllm_nor_torch():
+    import subprocess
+    import sys
+    code = ("import sys\nfrom alignsmith.curate.config import check_value\ncheck_value('x', float | None, 1)\n"
+            "assert 'vllm' not in sys.modules and 'torch' not in sys.modules, sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True)
