@@ -5,7 +5,9 @@
 - the four packages' one-way floors: curate imports nothing of ours, evaluate only curate, train curate and
   evaluate, dashboards only evaluate and never torch / vLLM / transformers (not even lazily);
 - a contract module (one that creates a `Registry`, or a `base.py`) never imports its implementations
-  (the modules that import it): they are named in a lazy "module:Class" table instead.
+  (the modules that import it): they are named in a lazy "module:Class" table instead;
+- steps never name an executor: a module defining a Filter or Scorer, and the modules of ours it imports,
+  never import an executor module (the executor hands a step what it needs).
 
 `check_layers(root)` is the walk; the second test runs it on tests/fixtures/layers_broken/, a tiny fake
 package set with a cycle, a floor violation and a base importing its implementation, so the test can fail.
@@ -25,6 +27,8 @@ FLOORS = {"curate": set(), "evaluate": {"curate"}, "train": {"curate", "evaluate
 # third-party modules a package must never import, at module level or lazily
 FORBIDDEN = {"dashboards": {"torch", "vllm", "transformers"}}
 NAMESPACE = "alignsmith."
+EXECUTORS = {"curate.ray_executor", "curate.generate_ray", "curate.ray_cluster"}
+STEP_BASES = {"Filter", "Scorer"}
 
 
 @dataclass
@@ -46,13 +50,14 @@ class LayerReport:
     lazy_cycles: list[list[str]] = field(default_factory=list)
     floor_violations: list[str] = field(default_factory=list)
     base_violations: list[str] = field(default_factory=list)
+    executor_violations: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
         """Every broken rule as one line each (lazy cycles included)."""
         return ([f"module-level cycle: {' -> '.join(c)}" for c in self.cycles]
                 + [f"lazy cycle: {' -> '.join(c)}" for c in self.lazy_cycles]
-                + self.floor_violations + self.base_violations)
+                + self.floor_violations + self.base_violations + self.executor_violations)
 
 
 def find_modules(root: Path) -> dict[str, Path]:
@@ -112,7 +117,9 @@ def find_edges(root: Path, mods: dict[str, Path]) -> list[Edge]:
                     target = target.rsplit(".", 1)[0]
                 if ours and target == mod:
                     continue
-                edges.append(Edge(mod, target if ours else target.split(".")[0], lazy, node.lineno, ours))
+                edge = Edge(mod, target if ours else target.split(".")[0], lazy, node.lineno, ours)
+                if edge not in edges:  # `from x import a, b` is one edge, not two
+                    edges.append(edge)
     return edges
 
 
@@ -167,6 +174,23 @@ def _is_contract(path: Path) -> bool:
     return False
 
 
+def _defines_step(path: Path) -> bool:
+    """True when the module defines a subclass of Filter or Scorer (a pipeline step)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ClassDef) and any(getattr(b, "id", getattr(b, "attr", None)) in STEP_BASES
+                                                  for b in node.bases):
+            return True
+    return False
+
+
+def executor_violations(root: Path, mods: dict[str, Path], ours: list[Edge]) -> list[str]:
+    """Steps (and the modules of ours they import) importing an executor module, at module level or lazily."""
+    steps = {m for m, path in mods.items() if _defines_step(path) and m not in EXECUTORS}
+    helpers = {e.target for e in ours if e.source in steps and e.target not in EXECUTORS}
+    return sorted({f"executor: {mods[e.source].relative_to(root)}:{e.line} step {e.source} imports {e.target}"
+                   for e in ours if e.source in steps | helpers and e.target in EXECUTORS})
+
+
 def check_layers(root: Path) -> LayerReport:
     """Walk the four packages under `root` and report cycles, floor violations and bases importing implementations."""
     mods = find_modules(root)
@@ -193,6 +217,7 @@ def check_layers(root: Path) -> LayerReport:
             if e.source == mod and e.target in importers[mod]:
                 report.base_violations.append(
                     f"base: {path.relative_to(root)}:{e.line} {mod} imports its implementation {e.target}")
+    report.executor_violations = executor_violations(root, mods, ours)
     return report
 
 
@@ -213,4 +238,6 @@ def test_a_broken_tree_is_caught():
     assert any("curate.a imports evaluate.tasks" in v for v in report.floor_violations)
     assert len(report.floor_violations) == 3
     assert report.base_violations == [
-        "base: curate/filters/base.py:9 curate.filters.base imports its implementation curate.filters.empty"]
+        "base: curate/filters/base.py:10 curate.filters.base imports its implementation curate.filters.empty"]
+    assert report.executor_violations == [
+        "executor: curate/filters/empty.py:10 step curate.filters.empty imports curate.ray_executor"]
