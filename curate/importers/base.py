@@ -6,22 +6,20 @@ this module imports none of them.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..records import Messages
 from ..registry import Registry
 
-IMPORTERS: Registry[str] = Registry("import format")
-for _name, _target in {
+BUILTIN_IMPORTERS = {
     "alpaca": "alignsmith.curate.importers.alpaca:AlpacaImporter",
     "sharegpt": "alignsmith.curate.importers.chat:ShareGPTImporter",
     "openai": "alignsmith.curate.importers.chat:OpenAIImporter",
     "hh-rlhf": "alignsmith.curate.importers.hh_rlhf:HHRLHFImporter",
     "ultrafeedback": "alignsmith.curate.importers.ultrafeedback:UltraFeedbackImporter",
-}.items():
-    IMPORTERS.register(_name)(_target)
+}
+IMPORTERS: Registry[type[Importer]] = Registry("import format", BUILTIN_IMPORTERS)
 
 
 class RowSkip(Exception):
@@ -73,8 +71,7 @@ class Importer:
 
 def importer_class(name: str) -> type[Importer]:
     """The reader class registered as `name` (imported on first use; "did you mean" on a typo)."""
-    module, _, cls = IMPORTERS.get(name).partition(":")
-    return getattr(importlib.import_module(module), cls)
+    return IMPORTERS.get(name)
 
 
 def get_importer(name: str, **options: Any) -> Importer:
