@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 demo: install
 	$(BIN)/alignsmith demo
 
-test: install browser
+test: install browser lint
 	# One torch thread per test process: on 2 cores, more threads made training steps 20x slower.
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not gpu" --timeout=1800 --durations=25
 

@@ -20,8 +20,15 @@ from typing import Sequence
 import numpy as np
 
 from .power import spread_of_differences
-from .stats import (DEFAULT_BOOTSTRAPS, PairedResult, _resample_means, expanded_percentile_alpha, is_binary,
-                    mcnemar_exact, weighted_mean)
+from .stats import (
+    DEFAULT_BOOTSTRAPS,
+    PairedResult,
+    _resample_means,
+    expanded_percentile_alpha,
+    is_binary,
+    mcnemar_exact,
+    weighted_mean,
+)
 
 MAX_EXACT = 2 ** 12          # enumerate every sign pattern up to n = 12 items (65536 patterns at n = 16 take 0.6 s)
 DEFAULT_PERMUTATIONS = 9999  # Monte-Carlo resamples above that
