@@ -18,6 +18,12 @@ def prepare_vllm_env(workdir: str | os.PathLike | None = None) -> None:
     os.environ.setdefault("VLLM_RPC_BASE_PATH", str(base / "rpc"))
     os.environ.setdefault("VLLM_CACHE_ROOT", str(base / "cache"))
     os.environ.setdefault("VLLM_CONFIGURE_LOGGING", "0")
+    if os.environ.get("ALIGNSMITH_QUIET_LOGS") == "1":
+        # Set by `alignsmith demo` without --verbose. With vLLM's logging configuration off its warnings reach
+        # stderr bare through Python's last-resort handler (VLLM_LOGGING_LEVEL does not apply), e.g. one
+        # "Attempted to load weight … float32 into … bfloat16" line per tensor of a float32 checkpoint.
+        import logging
+        logging.getLogger("vllm").setLevel(logging.ERROR)
     # Keep the engine in this process: no spawned workers re-importing the caller's __main__.
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
 
