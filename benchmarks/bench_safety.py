@@ -183,7 +183,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="also write the numbers as JSON here")
     parser.add_argument("--blind", type=Path, default=None,
                         help="measure only the harmful-prompt classifier on this held-out JSONL set (run it once)")
+    parser.add_argument("--harmful-only", action="store_true",
+                        help="only the harmful-prompt classifier on XSTest and the dev sets (no refusal, no sentence modes)")
     args = parser.parse_args()
+    if args.harmful_only:
+        results = {"harmful_prompt_vs_xstest_labels": bench_harmful(args.data)}
+        print(json.dumps(results, indent=2))
+        if args.out:
+            args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        return
     if args.blind:
         results = {"harmful_prompt_blind": bench_blind(args.blind)}
         print(json.dumps(results, indent=2))
