@@ -37,3 +37,21 @@ def test_quiet_environment_respects_verbose(monkeypatch):
     quiet_environment(verbose=False)
     import os
     assert quiet_requested() and os.environ["VLLM_LOGGING_LEVEL"] == "ERROR"
+
+
+def test_vllm_warnings_are_lowered_only_when_quiet_is_asked(monkeypatch, tmp_path):
+    import logging
+
+    from alignsmith.curate.backends.vllm_backend import prepare_vllm_env
+    logger = logging.getLogger("vllm")
+    old = logger.level
+    try:
+        logger.setLevel(logging.NOTSET)
+        monkeypatch.delenv(QUIET_ENV, raising=False)
+        prepare_vllm_env(tmp_path)
+        assert logger.level == logging.NOTSET
+        monkeypatch.setenv(QUIET_ENV, "1")
+        prepare_vllm_env(tmp_path)
+        assert logger.level == logging.ERROR
+    finally:
+        logger.setLevel(old)
