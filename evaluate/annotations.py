@@ -36,6 +36,7 @@ class Annotations:
     table: pd.DataFrame
     excluded: list[dict] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def baseline(self) -> str:
@@ -197,4 +198,8 @@ def read_annotations(paths: list[str], fmt: str = "auto") -> Annotations:
     if len(baselines) > 1:
         raise InputError(f"the files use different baselines ({', '.join(baselines)}): give files judged "
                          "against one baseline")
-    return Annotations(pd.DataFrame(rows), excluded, list(paths))
+    table = pd.DataFrame(rows)
+    warnings = [f"{model} appears in several files ({', '.join(sorted(set(src)))}): all their annotations are "
+                "counted, so give each model once" for model, src in table.groupby("model")["source"]
+                if src.nunique() > 1]
+    return Annotations(table, excluded, list(paths), warnings)

@@ -43,6 +43,8 @@ def _winrates(args: argparse.Namespace) -> int:
     if notes["excluded_rows"]:
         print(f"excluded {len(notes['excluded_rows'])} annotation rows without a preference "
               f"(listed in the notes file)", file=sys.stderr)
+    for warning in notes["input_warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     for key in ("warning_difficulty", "warning_regularisation"):
         if key in notes:
             print(f"warning: {notes[key]}", file=sys.stderr)

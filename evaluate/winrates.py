@@ -79,6 +79,7 @@ def compute_winrates(paths: list[str], *, fmt: str = "auto", out: str | None = N
     results, notes = lc_win_rates(ann.table, baseline=ann.baseline, settings=settings)
     notes["baseline"] = ann.baseline
     notes["excluded_rows"] = ann.excluded
+    notes["input_warnings"] = ann.warnings
     frame = results_frame(results)
     written: list[str] = []
     if out:

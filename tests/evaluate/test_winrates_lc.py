@@ -176,3 +176,9 @@ def test_eval_runs_read_back_as_annotations(tmp_path):
     assert again["notes"]["baseline"] == "reference:base"
     for model in a.index:
         assert b[model] == pytest.approx(a[model])
+
+
+@needs_data
+def test_a_model_given_twice_is_flagged():
+    ann = read_annotations([str(DATA / "alpaca-7b.annotations.json.gz"), str(COMPACT)])
+    assert any(w.startswith("alpaca-7b appears in several files") for w in ann.warnings)
