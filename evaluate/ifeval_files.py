@@ -62,8 +62,6 @@ def load_responses(path: str) -> dict[str, str]:
         for field in ("prompt", "response"):
             if field not in row:
                 raise InputError("missing", path=path, line=line, field=field)
-            if not isinstance(row[field], str):
-                raise InputError(f"is {type(row[field]).__name__}, expected text", path=path, line=line, field=field)
         prompt, response = row["prompt"], row["response"]
         if prompt in responses and responses[prompt] != response:
             raise InputError("a second, different response for a prompt already answered; keep one per prompt",

@@ -35,6 +35,8 @@ def _cases():
     for name, where in {**UNREADABLE, "response_not_text.jsonl": (2, "response")}.items():
         yield "detect refusal", name, where, lambda f, o: [
             "detect", "refusal", "--input", f, "--text-field", "response", "--out", o + "/scores.jsonl"]
+    # (a non-text response: eval ifeval names the IFEval prompt key instead, see tests/evaluate/test_ifeval_cli.py)
+    for name, where in UNREADABLE.items():
         yield "eval ifeval", name, where, lambda f, o: [
             "eval", "ifeval", "--input-data", str(IFEVAL_INPUT), "--responses", f, "--out", o]
     for name, where in UNREADABLE.items():
