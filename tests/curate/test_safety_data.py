@@ -23,7 +23,8 @@ PACKAGE = "alignsmith.curate.safety"
 
 
 OWN_PROMPT_FILES = OWN_PROMPT_TRAINING_FILES + OWN_PROMPT_DEVS
-OWN_FILES = (OWN_REFUSAL_EXAMPLES,) + OWN_PROMPT_FILES
+BLIND_TEST_V5 = "prompt_blind_test_v5.jsonl"  # measured once after v5's choice; never trained or tuned on
+OWN_FILES = (OWN_REFUSAL_EXAMPLES,) + OWN_PROMPT_FILES + (BLIND_TEST_V5,)
 
 
 @pytest.mark.parametrize("name, labels", [(OWN_REFUSAL_EXAMPLES, REFUSAL_LABELS)]
@@ -47,6 +48,14 @@ def test_context_files_cover_the_messy_kinds_with_both_labels(name):
     assert by_kind["help_seeking_benign"] == {"benign"} and by_kind["self_harm_harmful"] == {"harmful"}
     multi = [r for r in rows if r["category"].startswith("context_")]
     assert all(len(re.findall(r"[.!?](?:\s|$)", r["text"])) >= 2 for r in multi), "context rows have 2+ sentences"
+
+
+def test_blind_test_set_is_not_read_by_training_or_the_dev_choice():
+    source = resources.files(PACKAGE).joinpath("training_data.py").read_text(encoding="utf-8")
+    assert "blind" not in source.lower() and BLIND_TEST_V5 not in OWN_PROMPT_FILES  # not training, not dev
+    rows = own_examples(BLIND_TEST_V5)
+    assert len(rows) == 240 and {r["label"] for r in rows} == set(PROMPT_LABELS)
+    assert len({r["kind"] for r in rows}) == 20
 
 
 def _words(text):
