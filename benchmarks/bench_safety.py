@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false HF_HUB_OFFLINE=1 \
         .venv/bin/python benchmarks/bench_safety.py [--refit] [--data ../shared/data] [--out FILE.json]
+    ... bench_safety.py --harmful-only [--out FILE.json]      # only the harmful-prompt part (XSTest + dev sets)
     ... bench_safety.py --blind FILE.jsonl [--out FILE.json]   # only a held-out set, per kind
 
 --refit first refits both heads (refusal: logistic regression over MiniLM embeddings; harmful prompt: a
