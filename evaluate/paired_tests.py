@@ -32,6 +32,7 @@ from .stats import (
 
 MAX_EXACT = 2 ** 12          # enumerate every sign pattern up to n = 12 items (65536 patterns at n = 16 take 0.6 s)
 DEFAULT_PERMUTATIONS = 9999  # Monte-Carlo resamples above that
+LARGE_N = 2000               # above this many items, the sign-flip distribution's normal limit (see below)
 
 
 class PairedInputError(ValueError):
@@ -87,21 +88,36 @@ def paired_interval(d: np.ndarray, w: np.ndarray | None, *, level: float = 0.95,
 
 
 def sign_flip_pvalue(d: np.ndarray, w: np.ndarray | None = None, *, n_resamples: int = DEFAULT_PERMUTATIONS,
-                     seed: int = 0) -> tuple[float, bool]:
-    """(two-sided p, exact?) of the sign-flip permutation test of the (weighted) mean of d."""
-    from scipy.stats import permutation_test
+                     seed: int = 0) -> tuple[float, str]:
+    """(two-sided p, method) of the sign-flip permutation test of the (weighted) mean of d.
+
+    method is "exact" (all 2^n patterns), "mc" (Monte-Carlo, scipy) or "normal": above LARGE_N items, when
+    the variance is spread over many items (sum of squared variance shares <= 0.01), the sign-flip
+    distribution of sum(w d s) is normal to high accuracy with its exact variance sum((w d)^2), so the
+    p-value is computed from it instead of 9999 x n resampled numbers (minutes at 100k items here).
+    """
+    from scipy.stats import norm, permutation_test
     d = np.asarray(d, dtype=float)
     wt = np.ones_like(d) if w is None else np.asarray(w, dtype=float)
     exact = 2 ** min(d.size, 63) <= MAX_EXACT
+    method = "exact" if exact else "mc"
     if np.all(d == 0):
-        return 1.0, exact
+        return 1.0, method
+    share = (wt * d) ** 2 / ((wt * d) ** 2).sum()
+    # The flipped sum's excess kurtosis is -2 * sum(share^2): at most 0.02 here, i.e. no handful of items
+    # dominates, and its tails are then (slightly lighter than) normal.
+    if d.size > LARGE_N and (share ** 2).sum() <= 0.01:
+        terms = (wt * d) ** 2
+        z = abs((wt * d).sum()) / np.sqrt(terms.sum())
+        return float(min(1.0, 2 * norm.sf(z))), "normal"
 
     def statistic(x, axis):
         return (x * wt).sum(axis=axis) / wt.sum()
     res = permutation_test((d,), statistic, permutation_type="samples", vectorized=True,
                            n_resamples=2 ** d.size if exact else n_resamples,
+                           batch=max(1, 2_000_000 // d.size),  # bounded memory: ~16 MB per batch
                            alternative="two-sided", rng=np.random.default_rng(seed))
-    return float(min(1.0, res.pvalue)), exact
+    return float(min(1.0, res.pvalue)), method
 
 
 def sign_flip_test(base: Sequence[float], new: Sequence[float], weights: Sequence[float] | None = None, *,
@@ -111,10 +127,10 @@ def sign_flip_test(base: Sequence[float], new: Sequence[float], weights: Sequenc
     b, n, w = clean_pairs(base, new, weights, new_weights)
     d = n - b
     wt = np.ones_like(d) if w is None else w
-    p, exact = sign_flip_pvalue(d, w, n_resamples=n_resamples, seed=seed)
+    p, method = sign_flip_pvalue(d, w, n_resamples=n_resamples, seed=seed)
     lo, hi = paired_interval(d, w, level=level, n_boot=n_boot, seed=seed)
-    return PairedResult(float((d * wt).sum() / wt.sum()), lo, hi, p, int(d.size),
-                        "sign_flip_exact" if exact else "sign_flip_mc", weighted_mean(b, wt), weighted_mean(n, wt))
+    return PairedResult(float((d * wt).sum() / wt.sum()), lo, hi, p, int(d.size), f"sign_flip_{method}",
+                        weighted_mean(b, wt), weighted_mean(n, wt))
 
 
 def paired_test(base: Sequence[float], new: Sequence[float], weights: Sequence[float] | None = None, *,

@@ -99,8 +99,8 @@ def test_exact_sign_flip_p_equals_full_enumeration():
         observed = abs((wt * d).sum())
         flips = [abs((wt * d * np.array(s)).sum()) for s in itertools.product([1, -1], repeat=d.size)]
         expected = np.mean(np.array(flips) >= observed - 1e-12)
-        p, exact = sign_flip_pvalue(d, weights)
-        assert exact and p == pytest.approx(expected)
+        p, method = sign_flip_pvalue(d, weights)
+        assert method == "exact" and p == pytest.approx(expected)
 
 
 def test_agresti_min_by_hand_and_never_zero_width():
@@ -160,3 +160,34 @@ def test_bad_input_is_named_not_crashed():
 def test_spread_weighted_matches_unweighted_when_weights_equal():
     d = np.array([0.1, -0.3, 0.2, 0.0, 0.4])
     assert spread_of_differences(d, np.full(5, 3.0)).se == pytest.approx(d.std(ddof=1) / math.sqrt(5))
+
+
+def test_large_slices_use_the_normal_limit_of_the_sign_flip_distribution():
+    """Above 2000 items the p-value comes from the sign-flip distribution's normal limit; it agrees with
+    scipy's Monte-Carlo permutation test on the same data within Monte-Carlo error."""
+    from scipy.stats import permutation_test
+    rng = np.random.default_rng(8)
+    d = rng.binomial(3, 0.5, 3000) / 3 - rng.binomial(3, 0.52, 3000) / 3
+    w = rng.integers(1, 4, 3000).astype(float)
+    p, method = sign_flip_pvalue(d, w)
+    assert method == "normal"
+    ref = permutation_test((d,), lambda x, axis: (x * w).sum(axis=axis), permutation_type="samples",
+                           vectorized=True, n_resamples=4999, rng=np.random.default_rng(0)).pvalue
+    assert 0.001 < ref < 0.9 and p == pytest.approx(ref, abs=0.02)
+    # A few items dominating the variance: back to the permutation test.
+    spiky = np.r_[np.full(2999, 0.001), 50.0]
+    assert sign_flip_pvalue(spiky, n_resamples=999)[1] == "mc"
+
+
+@pytest.mark.parametrize("kind", ["binary", "fractional", "continuous"])
+def test_normal_limit_holds_its_level_at_3000_items(kind):
+    rng = np.random.default_rng(zlib.crc32(kind.encode()))
+    rejections, normal = 0, 0
+    for rep in range(REPS):
+        b, new, w = null_pair(kind, 3000, rng)
+        # A heavy-tailed draw where one item carries >1% of the variance falls back to the permutation test.
+        p, method = sign_flip_pvalue(new - b, w, n_resamples=999, seed=rep)
+        normal += method == "normal"
+        rejections += p < ALPHA
+    assert normal >= REPS // 2
+    assert rejections / REPS <= BOUND
