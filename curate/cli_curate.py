@@ -92,6 +92,17 @@ def run_curate(args) -> int:
     return 0
 
 
+def _already_done(kind: str, config: dict, out) -> bool:
+    """Before any work: True (and say so) when `out` already holds this config's finished run; a finished
+    folder of another config or input content is refused by RunFolder.finished (fields listed)."""
+    from .runs import RunFolder
+    finished = RunFolder.finished(kind, config, out)
+    if finished is not None:
+        print(f"{kind}: {finished.path} already holds this config's finished run (same input content); "
+              "nothing to redo")
+    return finished is not None
+
+
 def _write_split(out, kind: str, config: dict, kept: list[dict], dropped: list[dict], extra: dict) -> None:
     from .datafiles import write_json, write_jsonl
     from .runs import RunFolder
@@ -114,14 +125,21 @@ def run_dedup(args) -> int:
     from .datafiles import read_rows
     from .dedup import DedupConfig, MinHashConfig, dedup_rows
     from .quarantine import read_rows_quarantined, require_field
-    rows, bad = read_rows_quarantined(args.input)
-    require_field(rows, args.text_field, args.input)
-    reference = [r for path in args.against for r in read_rows(path)]
+    from .run_state import input_fingerprint
     cfg = DedupConfig(method=args.method, threshold=args.threshold, text_field=args.text_field,
                       id_field=args.id_field, keep=args.keep, score_field=args.score_field,
                       workers=args.workers,
                       minhash=MinHashConfig(shingle=args.shingle, ngram=args.ngram, num_perm=args.num_perm,
                                             bands=args.bands, rows=args.rows, seed=args.seed))
+    config = {"input": args.input, "against": args.against, "method": args.method,
+              "threshold": cfg.resolved_threshold(), "text_field": args.text_field, "id_field": args.id_field,
+              "keep": args.keep, "score_field": args.score_field, "minhash": vars(cfg.minhash),
+              "inputs": [input_fingerprint(p) for p in [args.input, *args.against]]}
+    if _already_done("dedup", config, args.out):
+        return 0
+    rows, bad = read_rows_quarantined(args.input)
+    require_field(rows, args.text_field, args.input)
+    reference = [r for path in args.against for r in read_rows(path)]
     if args.executor == "ray":
         from .ray_executor import dedup_rows_ray
         kept, dropped = dedup_rows_ray(rows, cfg, reference)
@@ -129,9 +147,6 @@ def run_dedup(args) -> int:
         kept, dropped = dedup_rows(rows, cfg, reference)
     for r in bad:
         r["duplicate_of"] = None
-    config = {"input": args.input, "against": args.against, "method": args.method,
-              "threshold": cfg.resolved_threshold(), "text_field": args.text_field, "id_field": args.id_field,
-              "keep": args.keep, "score_field": args.score_field, "minhash": vars(cfg.minhash)}
     _write_split(args.out, "dedup", config, kept, bad + dropped, {"method": args.method})
     return 0
 
@@ -140,19 +155,23 @@ def run_decontam(args) -> int:
     """Decontaminate one file into OUT/kept.jsonl and OUT/dropped.jsonl."""
     from .decontam import decontaminate
     from .quarantine import quarantined, read_rows_quarantined, require_field, text_problem
-    rows, bad = read_rows_quarantined(args.input)
-    require_field(rows, args.text_field, args.input)
+    from .run_state import input_fingerprint
     extra = []
     for spec in args.extra:
         path, _, field = spec.partition(":")
         extra.append({"path": path, "field": field or "prompt"})
     sets = args.sets.split(",") if args.sets else None
+    config = {"input": args.input, "text_field": args.text_field, "sets": sets, "extra": extra,
+              "ngram": args.ngram, "near_dup": not args.no_near_dup, "near_dup_threshold": args.near_dup_threshold,
+              "inputs": [input_fingerprint(p) for p in [args.input, *(e["path"] for e in extra)]]}
+    if _already_done("decontam", config, args.out):
+        return 0
+    rows, bad = read_rows_quarantined(args.input)
+    require_field(rows, args.text_field, args.input)
     usable = [r for r in rows if text_problem(r, args.text_field) is None]
     bad += [quarantined(r, text_problem(r, args.text_field)) for r in rows if text_problem(r, args.text_field)]
     kept, dropped = decontaminate(usable, field=args.text_field, ngram=args.ngram, sets=sets, extra=extra,
                                   data=args.data, near_dup=not args.no_near_dup,
                                   near_dup_threshold=args.near_dup_threshold)
-    config = {"input": args.input, "text_field": args.text_field, "sets": sets, "extra": extra,
-              "ngram": args.ngram, "near_dup": not args.no_near_dup, "near_dup_threshold": args.near_dup_threshold}
     _write_split(args.out, "decontam", config, kept, bad + dropped, {})
     return 0

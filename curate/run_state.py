@@ -56,6 +56,8 @@ def input_fingerprint(path: str | os.PathLike) -> dict:
     """What a stage read: the path, the run folder's name and kind when it is one, and a SHA-256 of the
     content (every file under a folder except DONE/LOCK and hidden temporary files, by relative name)."""
     p = Path(path)
+    if not p.exists():
+        raise InputError("file does not exist", path=str(p))
     run = run_folder_of(p)
     digest = hashlib.sha256()
     files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]

@@ -178,3 +178,15 @@ def test_training_on_an_unfinished_pairs_run_and_into_a_finished_folder_is_refus
     with pytest.raises(InputError, match="already finished"):
         train_sft(config)
     assert _snapshot(tmp_path / "t") == before
+
+
+def test_dedup_rerun_after_the_input_changed_is_refused(tmp_path, capsys):
+    src = _jsonl(tmp_path / "rows.jsonl", [{"id": i, "text": f"row number {i} says something"} for i in range(4)])
+    out = tmp_path / "dedup"
+    assert main(["curate", "dedup", "--input", str(src), "--method", "exact", "--out", str(out)]) == 0
+    before = _snapshot(out)
+    assert main(["curate", "dedup", "--input", str(src), "--method", "exact", "--out", str(out)]) == 0
+    assert "nothing to redo" in capsys.readouterr().out and _snapshot(out) == before
+    _jsonl(src, [{"id": 9, "text": "another text"}])
+    assert main(["curate", "dedup", "--input", str(src), "--method", "exact", "--out", str(out)]) == 2
+    assert "Changed: inputs" in capsys.readouterr().err and _snapshot(out) == before
