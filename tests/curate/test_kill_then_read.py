@@ -43,5 +43,5 @@ def test_busy_then_killed_generate_run_is_never_read_as_done(tiny_llama, tmp_pat
     assert not (out / "DONE").exists()
     assert main(["curate", "--input", str(out), "--out", str(tmp_path / "cur")]) == 2
     err = capsys.readouterr().err
-    assert "unfinished generate run" in err and f"alignsmith generate --no-progress" in err
+    assert "unfinished generate run" in err and "alignsmith generate --no-progress" in err
     assert not (tmp_path / "cur").exists()
