@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .bradley_terry import Comparison, bradley_terry, win_rate_matrix
+from .bradley_terry import bradley_terry, win_rate_matrix
 from .results import EvalRun
 
 
@@ -36,16 +36,15 @@ class Games(list):
         self.clusters: list = []
         self.texts: list[tuple[str | None, str | None]] = []
 
-    def add(self, comparison: Comparison, cluster, text_a, text_b) -> None:
-        """Append one outcome with its item and answers."""
-        self.append(comparison)
-        self.clusters.append(cluster)
-        self.texts.append((text_a, text_b))
+    def add_many(self, comparisons: list, clusters: list, texts: list) -> None:
+        """Append outcomes with their items and answer pairs (parallel lists, appended in bulk)."""
+        self.extend(comparisons)
+        self.clusters.extend(clusters)
+        self.texts.extend(texts)
 
     def extend_games(self, other: "Games") -> None:
         """Append every outcome of another Games."""
-        for comp, cluster, (ta, tb) in zip(other, other.clusters, other.texts):
-            self.add(comp, cluster, ta, tb)
+        self.add_many(other, other.clusters, other.texts)
 
 
 def _first_text(items, task: str) -> dict:
@@ -72,11 +71,11 @@ def _head_to_head(a: EvalRun, b: EvalRun) -> Games:
         joined = ia.merge(ib, on=["item_id", "prompt_id"], suffixes=("_a", "_b")).dropna()
         sign = 1.0 if higher_is_better else -1.0
         text_a, text_b = _first_text(a.items, task), _first_text(b.items, task)
-        for item, prompt, x, y in zip(joined["item_id"], joined["prompt_id"], joined[f"{col}_a"].to_numpy(float),
-                                      joined[f"{col}_b"].to_numpy(float)):
-            d = sign * (x - y)
-            games.add((a.name, b.name, 1.0 if d > 0 else 0.0 if d < 0 else 0.5), (task, item, prompt),
-                      text_a.get((item, prompt)), text_b.get((item, prompt)))
+        d = sign * (joined[f"{col}_a"].to_numpy(float) - joined[f"{col}_b"].to_numpy(float))
+        outcomes = np.where(d > 0, 1.0, np.where(d < 0, 0.0, 0.5)).tolist()
+        keys = list(zip(joined["item_id"], joined["prompt_id"]))
+        games.add_many([(a.name, b.name, o) for o in outcomes], [(task, i, p) for i, p in keys],
+                       [(text_a.get(k), text_b.get(k)) for k in keys])
     return games
 
 
@@ -90,9 +89,9 @@ def _reference_games(run: EvalRun) -> Games:
     rows = run.items[(run.items["task"] == "winrate") & run.items["win"].notna()]
     refs = rows["reference_response"] if "reference_response" in rows else [None] * len(rows)
     answers = rows["response"] if "response" in rows else [None] * len(rows)
-    for item, prompt, win, answer, reference in zip(rows["item_id"], rows["prompt_id"], rows["win"].to_numpy(float),
-                                                    answers, refs):
-        games.add((run.name, label, float(win)), ("winrate", item, prompt), answer, reference)
+    games.add_many([(run.name, label, float(w)) for w in rows["win"].to_numpy(float)],
+                   [("winrate", i, p) for i, p in zip(rows["item_id"], rows["prompt_id"])],
+                   list(zip(answers, refs)))
     return games
 
 
