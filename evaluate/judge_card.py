@@ -13,10 +13,7 @@ self-preference when the judge is also the model whose answers it judges.
 """
 from __future__ import annotations
 
-import gzip
-import json
 import math
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -24,12 +21,12 @@ from typing import Any
 import numpy as np
 
 from alignsmith.curate.errors import InputError
+from alignsmith.curate.hh_pairs import single_turn_hh_pairs
 from alignsmith.curate.records import as_messages, stable_hash
 
 from .stats import bootstrap_mean_ci
 
 HH_SPLITS = ("helpful-base", "harmless-base")
-_TURN = re.compile(r"\n\nHuman: (.*?)\n\nAssistant: (.*)\Z", re.S)
 CHANCE_MARGIN = 0.05   # agreement whose interval reaches 0.5 + this margin is "near chance"
 
 
@@ -41,23 +38,17 @@ def hh_gold(root: Path, per_split: int = 50, max_chars: int = 1200, skip: int = 
         if not path.exists():
             raise InputError("HH-RLHF test split not found (give --gold FILE)", path=str(path))
         taken, seen = 0, 0
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line_no, line in enumerate(f, 1):
-                row = json.loads(line)
-                good, bad = _TURN.match(row["chosen"]), _TURN.match(row["rejected"])
-                if not (good and bad) or "Human:" in good.group(2) or good.group(1) != bad.group(1):
-                    continue
-                better, worse = good.group(2).strip(), bad.group(2).strip()
-                if better == worse or max(len(better), len(worse)) > max_chars:
-                    continue
-                seen += 1
-                if seen <= skip:
-                    continue
-                items.append({"item": f"{split}:{line_no}", "prompt": [{"role": "user", "content": good.group(1).strip()}],
-                              "better": better, "worse": worse})
-                taken += 1
-                if taken >= per_split:
-                    break
+        for line_no, prompt, better, worse, _ in single_turn_hh_pairs(path):
+            if max(len(better), len(worse)) > max_chars:
+                continue
+            seen += 1
+            if seen <= skip:
+                continue
+            items.append({"item": f"{split}:{line_no}", "prompt": [{"role": "user", "content": prompt}],
+                          "better": better, "worse": worse})
+            taken += 1
+            if taken >= per_split:
+                break
     return items
 
 
