@@ -21,7 +21,7 @@ def iter_rows(path: str | os.PathLike) -> Iterator[tuple[int, Row]]:
     require_finished(path)  # never read a killed or running stage's output as finished
     suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
     if suffix in (".jsonl", ".jsonl.gz", ".ndjson"):
-        yield from _iter_jsonl(path)
+        yield from iter_jsonl(path)
     elif suffix == ".json":
         yield from _iter_json(path)
     elif suffix == ".csv":
@@ -76,11 +76,13 @@ def iter_csv(path: str | os.PathLike, *, cells_as_text: bool = False) -> Iterato
         yield i, row
 
 
-def _iter_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
+def iter_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, Row]]:
+    """(line, object) for each non-blank line of a JSONL file (gzipped when named .gz); errors name the line."""
     import gzip
+    path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
+        for lineno, raw in enumerate(_lines(f, path), 1):
             try:
                 text = raw.decode("utf-8")
                 if lineno == 1:
@@ -97,6 +99,14 @@ def _iter_jsonl(path: Path) -> Iterator[tuple[int, Row]]:
                 raise InputError(f"line is a JSON {type(row).__name__}, expected an object",
                                  path=str(path), line=lineno)
             yield lineno, row
+
+
+def _lines(f, path: Path) -> Iterator[bytes]:
+    """The file's lines; a damaged gzip stream is an InputError naming the file, not an OSError traceback."""
+    try:
+        yield from f
+    except OSError as e:
+        raise InputError(f"cannot read: {e}", path=str(path)) from None
 
 
 def read_rows(path: str | os.PathLike) -> list[Row]:

@@ -78,20 +78,8 @@ def _alpaca_rows(path: Path):
 
 
 def _jsonl_rows(path: Path):
-    try:
-        with _open_text(path) as f:
-            for lineno, text in enumerate(f, 1):
-                if not text.strip():
-                    continue
-                try:
-                    row = json.loads(text)
-                except json.JSONDecodeError as e:
-                    raise InputError(f"malformed JSON: {e.msg}", path=str(path), line=lineno) from None
-                if not isinstance(row, dict):
-                    raise InputError("line is not a JSON object", path=str(path), line=lineno)
-                yield lineno, row
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read as (gzipped) UTF-8 JSON lines: {e}", path=str(path)) from None
+    from alignsmith.curate.datafiles import iter_jsonl
+    return iter_jsonl(path)
 
 
 def _preference(value, path: Path, line: int) -> float | None:
