@@ -85,13 +85,10 @@ def check_pinned_hash(path: Path, expected: str | None) -> None:
     """Refuse a weights file whose SHA-256 differs from the pinned one (a changed or damaged package)."""
     if expected is None:
         return
-    import hashlib
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != expected:
-        raise ModelIntegrityError(f"{path}: SHA-256 {digest.hexdigest()} is not the pinned {expected}; the "
+    from .run_state import file_sha256
+    found = file_sha256(path)
+    if found != expected:
+        raise ModelIntegrityError(f"{path}: SHA-256 {found} is not the pinned {expected}; the "
                                   "package's weights changed or are damaged: reinstall the pinned version")
 
 

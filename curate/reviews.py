@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as _dt
 import fcntl
 import functools
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -21,6 +20,7 @@ import yaml
 
 from .errors import InputError
 from .records import stable_hash
+from .run_state import file_sha256
 
 SCHEMA = "alignsmith.review/1"
 VERDICTS = ("accept", "reject", "swap")      # what happens to the item; a reviewer's latest one counts
@@ -62,11 +62,7 @@ def _stamp(path: Path) -> tuple[int, int]:
 @functools.lru_cache(maxsize=32)
 def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
     # Cached on (path, mtime, size): a 100k-pair file is hashed once per process, not per review written.
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)
 
 
 def item_id(row: dict) -> str:

@@ -52,6 +52,20 @@ def require_finished(path: str | os.PathLike) -> None:
                      path=str(path))
 
 
+def hash_file_into(digest, path: str | os.PathLike) -> None:
+    """Feed a file's bytes into a hashlib digest, a megabyte at a time (files can be GBs)."""
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    hash_file_into(digest, path)
+    return digest.hexdigest()
+
+
 def input_fingerprint(path: str | os.PathLike) -> dict:
     """What a stage read: the path, the run folder's name and kind when it is one, and a SHA-256 of the
     content (every file under a folder except DONE/LOCK and hidden temporary files, by relative name)."""
@@ -66,9 +80,7 @@ def input_fingerprint(path: str | os.PathLike) -> dict:
         if f.name in _NOT_CONTENT or any(part.startswith(".") for part in rel.parts):
             continue
         digest.update(str(rel).encode() + b"\0")
-        with open(f, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
+        hash_file_into(digest, f)
         digest.update(b"\0")
     found = {"path": str(p), "sha256": digest.hexdigest()}
     if run is not None:

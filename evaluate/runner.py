@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alignsmith.curate.run_state import file_sha256
 from alignsmith.curate.runs import RunFolder
 
 from .responses import match_responses
@@ -38,11 +39,7 @@ class EvalRunConfig:
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return file_sha256(path)
 
 
 def model_record(model: str | None) -> dict:

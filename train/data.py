@@ -8,12 +8,12 @@ TRL sees the rows (TRL gives meaning to some names, e.g. the reward trainer uses
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from alignsmith.curate.errors import InputError
+from alignsmith.curate.run_state import file_sha256
 
 # Which file of an `alignsmith pairs` (or prompts) run folder each method reads, first found wins.
 RUN_FOLDER_FILES = {
@@ -70,11 +70,7 @@ def find_dataset_file(dataset: str | None, method: str) -> Path:
 
 def fingerprint(path: Path) -> str:
     """sha256 of the file's bytes (first 16 hex digits): same data, same fingerprint."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()[:16]
+    return "sha256:" + file_sha256(path)[:16]
 
 
 def find_card(path: Path) -> str | None:

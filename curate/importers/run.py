@@ -7,7 +7,6 @@ row with its line, field and reason). UltraFeedback's rated completions go throu
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from typing import Any
 from ..datafiles import iter_rows
 from ..errors import InputError
 from ..records import candidate_id, make_prompt_row
+from ..run_state import file_sha256
 from ..runs import RunFolder
 from .base import IMPORTERS, Importer, Record, RowSkip, get_importer, importer_class
 
@@ -62,11 +62,7 @@ class ImportResult:
 
 def file_fingerprint(path: Path) -> str:
     """sha256 of the file's bytes (16 hex digits), so a changed source file makes a new run."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()[:16]
+    return "sha256:" + file_sha256(path)[:16]
 
 
 def read_source(path: Path, strict: bool) -> tuple[list[tuple[int, dict]], list[dict], InputError | None]:
