@@ -123,13 +123,15 @@ def card_metrics(items: list[dict], rows: list[dict], cost: dict, *, seed: int =
         decided = [(it["human_x"], r["p_x"] > 0.5) for it, r in scored if r["p_x"] != 0.5]
         kappa = (float(cohen_kappa_score([h for h, _ in decided], [j for _, j in decided]))
                  if len({h for h, _ in decided}) == 2 and len({j for _, j in decided}) == 2 else 0.0)
-        longer_x = [len(it["x"]) > len(it["y"]) for it, _ in scored]
+        # Length preference counts only items whose answers differ in length (equal lengths have no longer one).
+        by_length = [(it, r, len(it["x"]) > len(it["y"])) for it, r in scored if len(it["x"]) != len(it["y"])]
+        judge_longer = [(r["p_x"] > 0.5) == lx for _, r, lx in by_length if r["p_x"] != 0.5]
         out.update(
             agreement=float(np.mean(hard)), agreement_ci=[lo, hi], mean_prob_on_human_choice=float(np.mean(agree)),
             cohen_kappa=kappa, ties=sum(r["p_x"] == 0.5 for _, r in scored),
-            judge_prefers_longer=float(np.mean([(r["p_x"] > 0.5) == lx for (_, r), lx in zip(scored, longer_x)
-                                                if r["p_x"] != 0.5])) if decided else None,
-            humans_prefer_longer=float(np.mean([it["human_x"] == lx for (it, _), lx in zip(scored, longer_x)])))
+            judge_prefers_longer=float(np.mean(judge_longer)) if judge_longer else None,
+            humans_prefer_longer=float(np.mean([it["human_x"] == lx for it, _, lx in by_length]))
+            if by_length else None)
     llm_rows = [r for r in rows if r["verdict"] not in ("order-free",)]
     parsed = [r for r in llm_rows if r["verdict"] != "unparsed"]
     out["position_consistency"] = (sum(r["verdict"] in ("first", "second") for r in parsed) / len(parsed)

@@ -20,12 +20,11 @@ def _text(messages):
 @pytest.fixture(scope="module")
 def card_gold(shared_data):
     """The gold items of a default card (`judge card --per-split 50`), as the card itself lists them."""
-    import numpy as np
     from alignsmith.curate.hh_pairs import hh_gold
     card, rows = judge_card("length:longer", data_root=shared_data / "hh_rlhf", per_split=50)
     names = [r["item"] for r in rows]
     texts = {it["item"]: it for it in hh_gold(shared_data / "hh_rlhf", per_split=50)}
-    assert card["n_items"] == 100 and sorted(names) == sorted(texts) and np.all([n in texts for n in names])
+    assert card["n_items"] == 100 and sorted(names) == sorted(texts)
     return texts
 
 
