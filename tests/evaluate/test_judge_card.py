@@ -92,8 +92,8 @@ def test_cli_card_run_folder_with_hf_judge_and_lookup(tiny_llama, tmp_path):
 def test_reward_model_card_on_tiny_model(tiny_llama, tmp_path):
     from alignsmith.evaluate.judge_card import judge_card
     gold = tmp_path / "gold.jsonl"
-    gold.write_text("\n".join(json.dumps({"prompt": "Hi", "chosen": f"hello {i}", "rejected": "go away"})
-                              for i in range(6)))
+    gold.write_text("\n".join(json.dumps({"prompt": "Hi", "chosen": f"hello {i}" + " there" * (3 * i),
+                                          "rejected": "go away"}) for i in range(6)))
     card, rows = judge_card(f"reward:{tiny_llama}", gold=str(gold))
     assert card["n_scored"] == 6 and card["position_consistency"] is None
     assert all(0.0 < r["p_x"] < 1.0 for r in rows)
@@ -101,6 +101,10 @@ def test_reward_model_card_on_tiny_model(tiny_llama, tmp_path):
     assert any(w.startswith("UNTRAINED REWARD HEAD") for w in card["warnings"])
     _, again = judge_card(f"reward:{tiny_llama}", gold=str(gold))
     assert [r["p_x"] for r in again] == [r["p_x"] for r in rows]
+    # Length-sorted batches give each text the score it gets alone (padding is masked, order restored).
+    _, alone = judge_card(f"reward:{tiny_llama}", gold=str(gold), options={"batch_size": 1})
+    assert [r["reward_x"] for r in alone] == pytest.approx([r["reward_x"] for r in rows], abs=1e-4)
+    assert [r["reward_y"] for r in alone] == pytest.approx([r["reward_y"] for r in rows], abs=1e-4)
 
 
 def test_length_baseline_card_on_the_default_gold(shared_data):
