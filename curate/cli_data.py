@@ -31,6 +31,13 @@ def register(sub) -> None:
     i.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="ultrafeedback: override a pairs config field (e.g. --set min_margin=1 "
                         "--set max_chosen_longer_share=null); repeatable")
+    i.add_argument("--exclude-gold", metavar="hh-rlhf|FILE",
+                   help="hold a judge card's gold out of the rows: `hh-rlhf` (the HH-RLHF test pairs `judge card` "
+                        "uses by default) or a gold JSONL file (as `judge card --gold FILE`); every pair that is a "
+                        "gold item (same prompt, same two answers) goes to quarantine.parquet with its gold_item")
+    i.add_argument("--gold-per-split", type=int, default=50, metavar="N",
+                   help="with --exclude-gold hh-rlhf: hold out the first N usable pairs of each split (default 50, "
+                        "the card's default; N covers every `judge card --per-split P --skip S` with P+S <= N)")
     i.add_argument("--strict", action="store_true",
                    help="stop at the first unusable row (error names file, line, field) instead of "
                         "quarantining it")
@@ -41,10 +48,12 @@ def register(sub) -> None:
 def run_import(args) -> int:
     """Handler: import the file and print the summary."""
     from .cli_pairs import load_config
+    from .importers.held_out import gold_hold_out
     from .importers.run import import_dataset
     overrides = load_config(None, args.set)
+    hold_out = gold_hold_out(args.exclude_gold, args.gold_per_split) if args.exclude_gold else None
     result = import_dataset(args.input, args.format, args.out, strict=args.strict,
                             options={"alpaca_join": args.alpaca_join, "turns": args.turns, "rating": args.rating},
-                            pairs_overrides=overrides)
+                            pairs_overrides=overrides, hold_out=hold_out)
     print(result.summary())
     return 0

@@ -20,56 +20,18 @@ from typing import Any
 
 import numpy as np
 
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.hh_pairs import single_turn_hh_pairs
-from alignsmith.curate.records import as_messages, stable_hash
+from alignsmith.curate.gold_pairs import read_gold
+from alignsmith.curate.hh_pairs import DEFAULT_HH_ROOT, HH_SPLITS, hh_gold
+from alignsmith.curate.records import stable_hash
 
 from .stats import bootstrap_mean_ci
 
-HH_SPLITS = ("helpful-base", "harmless-base")
 CHANCE_MARGIN = 0.05   # agreement whose interval reaches 0.5 + this margin is "near chance"
 
 
-def hh_gold(root: Path, per_split: int = 50, max_chars: int = 1200, skip: int = 0) -> list[dict]:
-    """Single-turn HH-RLHF test pairs from each split (human `better` / `worse`), after skipping `skip`."""
-    items = []
-    for split in HH_SPLITS:
-        path = root / split / "test.jsonl.gz"
-        if not path.exists():
-            raise InputError("HH-RLHF test split not found (give --gold FILE)", path=str(path))
-        taken, seen = 0, 0
-        for line_no, prompt, better, worse, _ in single_turn_hh_pairs(path):
-            if max(len(better), len(worse)) > max_chars:
-                continue
-            seen += 1
-            if seen <= skip:
-                continue
-            items.append({"item": f"{split}:{line_no}", "prompt": [{"role": "user", "content": prompt}],
-                          "better": better, "worse": worse})
-            taken += 1
-            if taken >= per_split:
-                break
-    return items
-
-
-def read_gold(path: str) -> list[dict]:
-    """User gold labels: JSONL with `prompt` (text or messages), `chosen` (human-preferred), `rejected`."""
-    from alignsmith.curate.datafiles import iter_rows
-    items = []
-    for line, row in iter_rows(path):
-        for key in ("prompt", "chosen", "rejected"):
-            if row.get(key) in (None, ""):
-                raise InputError("gold pairs need prompt, chosen (human-preferred) and rejected", path=path,
-                                 line=line, field=key)
-        items.append({"item": f"{Path(path).name}:{line}", "prompt": as_messages(row["prompt"]),
-                      "better": str(row["chosen"]), "worse": str(row["rejected"])})
-    if not items:
-        raise InputError("no gold pairs in the file", path=path)
-    return items
-
-
 def parse_judge_spec(spec: str) -> dict:
-    """`llm:<backend>:<model>` (backend vllm | hf | openai) or `reward:<model folder>`."""
+    """`llm:<backend>:<model>` (backend vllm | hf | openai), `reward:<model folder>`, or `length:longer` /
+    `length:shorter` (the no-model baseline every card is read against: pick the longer/shorter answer)."""
     kind, _, rest = spec.partition(":")
     if kind == "llm":
         backend, _, model = rest.partition(":")
@@ -78,7 +40,10 @@ def parse_judge_spec(spec: str) -> dict:
         return {"kind": "llm", "backend": backend, "model": model}
     if kind == "reward" and rest:
         return {"kind": "reward", "model": rest}
-    raise ValueError(f"judge spec {spec!r} is unknown: use llm:<backend>:<model> or reward:<model folder>")
+    if kind == "length" and rest in ("longer", "shorter"):
+        return {"kind": "length", "model": None, "prefer": rest}
+    raise ValueError(f"judge spec {spec!r} is unknown: use llm:<backend>:<model>, reward:<model folder> or "
+                     "length:longer|shorter")
 
 
 def _orient(items: list[dict], seed: int) -> list[dict]:
@@ -109,7 +74,15 @@ def _judge_llm(spec: dict, items: list[dict], options: dict) -> tuple[list[dict]
 
 
 def _judge_reward(spec: dict, items: list[dict], options: dict) -> tuple[list[dict], dict]:
+    import torch
+    from transformers import AutoConfig
+
+    from alignsmith.curate.models import resolve_model
+
     from .judges import RewardModelJudge
+    archs = AutoConfig.from_pretrained(resolve_model(spec["model"])).architectures or []
+    # A plain causal LM gets a freshly initialised score head: seeded, so its card is reproducible.
+    torch.manual_seed(int(options.get("seed", 0)))
     judge = RewardModelJudge(judge_model=spec["model"], batch_size=options.get("batch_size", 8))
     start = time.perf_counter()
     rewards = judge._rewards(spec["model"], [(it["prompt"], it["x"]) for it in items]
@@ -118,7 +91,22 @@ def _judge_reward(spec: dict, items: list[dict], options: dict) -> tuple[list[di
     n = len(items)
     rows = [{"p_x": 1.0 / (1.0 + math.exp(-(rx - ry))), "verdict": "order-free", "reward_x": rx, "reward_y": ry}
             for rx, ry in zip(rewards[:n], rewards[n:])]
-    return rows, {"seconds": seconds, "tokens": None, "parse_failures": 0, "judgements": 2 * n, "structured": None}
+    cost = {"seconds": seconds, "tokens": None, "parse_failures": 0, "judgements": 2 * n, "structured": None}
+    if not any(a.endswith("ForSequenceClassification") for a in archs):
+        cost["warning"] = (f"UNTRAINED REWARD HEAD: {spec['model']} is not a sequence classifier ({archs}); its "
+                           "score head was initialised at random (seeded), so this card measures a baseline, not a "
+                           "reward model")
+    return rows, cost
+
+
+def _judge_length(spec: dict, items: list[dict], options: dict) -> tuple[list[dict], dict]:
+    """The answer with more (or fewer) characters wins; equal lengths are a tie. Order-free, no model."""
+    sign = 1 if spec["prefer"] == "longer" else -1
+    start = time.perf_counter()
+    rows = [{"p_x": 0.5 + 0.5 * sign * float(np.sign(len(it["x"]) - len(it["y"]))), "verdict": "order-free"}
+            for it in items]
+    return rows, {"seconds": time.perf_counter() - start, "tokens": None, "parse_failures": 0,
+                  "judgements": 2 * len(items), "structured": None}
 
 
 def card_metrics(items: list[dict], rows: list[dict], cost: dict, *, seed: int = 0) -> dict:
@@ -135,13 +123,15 @@ def card_metrics(items: list[dict], rows: list[dict], cost: dict, *, seed: int =
         decided = [(it["human_x"], r["p_x"] > 0.5) for it, r in scored if r["p_x"] != 0.5]
         kappa = (float(cohen_kappa_score([h for h, _ in decided], [j for _, j in decided]))
                  if len({h for h, _ in decided}) == 2 and len({j for _, j in decided}) == 2 else 0.0)
-        longer_x = [len(it["x"]) > len(it["y"]) for it, _ in scored]
+        # Length preference counts only items whose answers differ in length (equal lengths have no longer one).
+        by_length = [(it, r, len(it["x"]) > len(it["y"])) for it, r in scored if len(it["x"]) != len(it["y"])]
+        judge_longer = [(r["p_x"] > 0.5) == lx for _, r, lx in by_length if r["p_x"] != 0.5]
         out.update(
             agreement=float(np.mean(hard)), agreement_ci=[lo, hi], mean_prob_on_human_choice=float(np.mean(agree)),
             cohen_kappa=kappa, ties=sum(r["p_x"] == 0.5 for _, r in scored),
-            judge_prefers_longer=float(np.mean([(r["p_x"] > 0.5) == lx for (_, r), lx in zip(scored, longer_x)
-                                                if r["p_x"] != 0.5])) if decided else None,
-            humans_prefer_longer=float(np.mean([it["human_x"] == lx for (it, _), lx in zip(scored, longer_x)])))
+            judge_prefers_longer=float(np.mean(judge_longer)) if judge_longer else None,
+            humans_prefer_longer=float(np.mean([it["human_x"] == lx for it, _, lx in by_length]))
+            if by_length else None)
     llm_rows = [r for r in rows if r["verdict"] not in ("order-free",)]
     parsed = [r for r in llm_rows if r["verdict"] != "unparsed"]
     out["position_consistency"] = (sum(r["verdict"] in ("first", "second") for r in parsed) / len(parsed)
@@ -190,12 +180,14 @@ def judge_card(spec: str, *, gold: str | None = None, data_root: Path | None = N
     if gold:
         items, source = read_gold(gold), gold
     else:
-        root = data_root or Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "hh_rlhf"
+        root = data_root or DEFAULT_HH_ROOT
         items, source = hh_gold(Path(root), per_split=per_split, skip=skip), f"HH-RLHF test ({', '.join(HH_SPLITS)})"
     items = _orient(items, seed)
-    runner = _judge_llm if parsed["kind"] == "llm" else _judge_reward
-    rows, cost = runner(parsed, items, options)
+    runner = {"llm": _judge_llm, "reward": _judge_reward, "length": _judge_length}[parsed["kind"]]
+    rows, cost = runner(parsed, items, {**options, "seed": seed})
     metrics = card_metrics(items, rows, cost, seed=seed)
+    if cost.get("warning"):
+        metrics["warnings"].append(cost["warning"])
     warn = self_preference_warning(parsed["model"], candidate_models or [])
     if warn:
         metrics["warnings"].append(warn)

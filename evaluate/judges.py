@@ -100,12 +100,17 @@ class RewardModelJudge(Judge):
         texts = [tok.apply_chat_template(list(p) + [{"role": "assistant", "content": r}], tokenize=False)
                  if tok.chat_template else f"{user_text(p)}\n{r}" for p, r in conversations]
         size = int(self.options.get("batch_size", 8))
-        scores: list[float] = []
+        # Batches of similar length pad less (the reward is read at each text's last real token, so the
+        # grouping does not change a score); scores go back in input order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        scores: list[float] = [0.0] * len(texts)
         with torch.no_grad():
-            for start in range(0, len(texts), size):
-                batch = tok(texts[start:start + size], return_tensors="pt", padding=True, truncation=True,
+            for start in range(0, len(order), size):
+                idx = order[start:start + size]
+                batch = tok([texts[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
                             max_length=int(self.options.get("max_length", 1024)))
-                scores.extend(model(**batch).logits[:, 0].float().tolist())
+                for i, value in zip(idx, model(**batch).logits[:, 0].float().tolist()):
+                    scores[i] = value
         return scores
 
 

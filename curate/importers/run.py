@@ -21,6 +21,7 @@ from ..records import candidate_id, make_prompt_row
 from ..run_state import file_sha256
 from ..runs import RunFolder
 from .base import IMPORTERS, Importer, Record, RowSkip, get_importer, importer_class
+from .held_out import GoldHoldOut
 
 # --format auto tries the readers in this order; the first that matches most sampled rows wins.
 AUTO_ORDER = ("hh-rlhf", "ultrafeedback", "sharegpt", "openai", "alpaca")
@@ -46,12 +47,19 @@ class ImportResult:
     pairs_stats: dict | None = None
     skipped_by_reason: dict = field(default_factory=dict)
     reused: bool = False  # the --out folder was already a finished import of the same file and options
+    held_out: dict | None = None  # --exclude-gold: what was held out (see importers.held_out)
 
     def summary(self) -> str:
         """The short summary the CLI prints."""
         lines = [f"import ({self.format}): {self.rows_read} rows read -> {len(self.prompts)} prompts, "
                  f"{len(self.sft)} SFT rows, {len(self.pairs)} pairs; {len(self.quarantine)} rows skipped"]
         lines += [f"  skipped {n}: {reason}" for reason, n in list(self.skipped_by_reason.items())[:8]]
+        if self.held_out:
+            h = self.held_out
+            lines.append(f"held out {h['held_out']} rows = {h['gold_items_found']} of the {h['gold_items']} gold "
+                         f"items ({h['source']}); the other gold items are not among this file's importable "
+                         f"pairs; {h['kept_pairs_sharing_a_gold_prompt']} kept pairs share a gold prompt with "
+                         "other answers")
         if self.reused:
             lines.append(f"already imported: {self.run_dir}/ is finished with the same file and options (unchanged)")
         else:
@@ -149,11 +157,12 @@ def skipped_by_reason(quarantine: list[dict]) -> dict[str, int]:
 
 def import_dataset(path: str | os.PathLike, fmt: str = "auto", out: str | os.PathLike | None = None, *,
                    strict: bool = False, options: dict[str, Any] | None = None,
-                   pairs_overrides: dict | None = None) -> ImportResult:
+                   pairs_overrides: dict | None = None, hold_out: GoldHoldOut | None = None) -> ImportResult:
     """Import one file in `fmt` (a reader name or "auto") into a run folder; see the module docstring.
 
     `options` go to the reader (alpaca_join, turns, rating); `pairs_overrides` to the PairsConfig used for
     rated completions. With `strict`, the first unusable row raises InputError (file, line, field).
+    `hold_out` moves every pair that is one of its gold items to the quarantine (named by gold item).
     """
     path = Path(path)
     rows, bad, read_error = read_source(path, strict)
@@ -164,7 +173,10 @@ def import_dataset(path: str | os.PathLike, fmt: str = "auto", out: str | os.Pat
     records, skipped = convert_rows(importer, rows, str(path), strict)
     if read_error is not None:  # every row before the unreadable one converted; now report it
         raise read_error
-    quarantine = sorted(bad + skipped, key=lambda q: q["line"])
+    held, held_stats = [], None
+    if hold_out is not None:
+        records, held, held_stats = hold_out.split(records, rows, RAW_PREVIEW_CHARS)
+    quarantine = sorted(bad + skipped + held, key=lambda q: q["line"])
     if not records:
         reasons = "; ".join(list(skipped_by_reason(quarantine))[:3]) or "the file has no rows"
         raise InputError(f"no row could be imported as {name}: {reasons}", path=str(path))
@@ -172,6 +184,8 @@ def import_dataset(path: str | os.PathLike, fmt: str = "auto", out: str | os.Pat
     prompts, sft, pairs, candidates = build_rows(records, source)
     config = {"format": name, "input": str(path), "input_fingerprint": file_fingerprint(path),
               "options": importer.recorded_options(), "strict": strict}
+    if hold_out is not None:
+        config["exclude_gold"] = hold_out.describe()
     pairs_result = None
     if candidates:
         from ..pairs import PairsConfig, build_pairs
@@ -181,7 +195,8 @@ def import_dataset(path: str | os.PathLike, fmt: str = "auto", out: str | os.Pat
         pairs, sft = [{**p, "source": source} for p in pairs_result.pairs], \
             [{**r, "source": source} for r in pairs_result.sft]
     result = ImportResult("", name, len(rows) + len(bad), prompts, sft, pairs, quarantine,
-                          pairs_result.stats if pairs_result else None, skipped_by_reason(quarantine))
+                          pairs_result.stats if pairs_result else None, skipped_by_reason(quarantine),
+                          held_out=held_stats)
     run = RunFolder.open("import", config, out)
     result.run_dir = str(run.path)
     if run.done:  # same file, same options: the finished folder already holds exactly these rows

@@ -22,6 +22,8 @@ def write_import_run(run: RunFolder, result: Any, config: dict, pairs_result: An
             "options": config["options"], "rows_read": result.rows_read, "prompts": len(result.prompts),
             "sft_rows": len(result.sft), "pairs": len(result.pairs), "skipped": len(result.quarantine),
             "skipped_by_reason": result.skipped_by_reason}
+    if result.held_out:
+        card["held_out"] = result.held_out
     markdown = import_card_markdown(card)
     if pairs_result is not None:
         from ..dataset_card import card_data, card_markdown
@@ -44,7 +46,9 @@ def import_metrics(result: Any) -> dict:
             "sft_rows": metric(len(result.sft), higher_is_better=None, n=n),
             "pairs": metric(len(result.pairs), higher_is_better=None, n=n),
             "skipped": metric(len(result.quarantine), higher_is_better=False, n=n),
-            "skipped_share": metric(len(result.quarantine) / n if n else None, higher_is_better=False, n=n)}
+            "skipped_share": metric(len(result.quarantine) / n if n else None, higher_is_better=False, n=n),
+            **({"held_out_gold": metric(result.held_out["held_out"], higher_is_better=None, n=n)}
+               if result.held_out else {})}
 
 
 def import_card_markdown(card: dict) -> str:
@@ -56,6 +60,13 @@ def import_card_markdown(card: dict) -> str:
              f"| {card['rows_read']} | {card['prompts']} | {card['sft_rows']} | {card['pairs']} | {card['skipped']} |",
              "", "## Skipped rows (by reason; every one is in quarantine.parquet with its line)", ""]
     lines += [f"- {n}: {reason}" for reason, n in card["skipped_by_reason"].items()] or ["- none"]
+    if card.get("held_out"):
+        h = card["held_out"]
+        lines += ["", "## Held out (`--exclude-gold`)", "",
+                  f"{h['held_out']} source rows are {h['gold_items_found']} of the {h['gold_items']} items of the "
+                  f"{h['source']} (gold fingerprint {h['gold_fingerprint']}); each is in quarantine.parquet with "
+                  f"its `gold_item`. {h['kept_pairs_sharing_a_gold_prompt']} kept pairs share a prompt with a gold "
+                  "item but have other answers."]
     if card["options"].get("alpaca_join"):
         lines += ["", f"Alpaca `input` joined to the instruction as `{card['options']['alpaca_join']}` "
                   "(newline: instruction, blank line, input; template: the full Stanford Alpaca prompt)."]

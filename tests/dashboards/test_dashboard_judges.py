@@ -59,3 +59,20 @@ def test_leaderboard_shows_raw_and_lc_win_rates(tmp_path, monkeypatch):
     for run, lc in zip(shown["run"], shown["LC win rate % [95% CI]"]):
         model = run.split("@")[0]
         assert lc.startswith(f"{ours.loc[model, 'lc_win_rate']:.1f} [")
+
+
+def test_judges_page_lists_a_card_written_by_the_cli(shared_data, tmp_path, monkeypatch):
+    """A real `judge card` run folder (the no-model length baseline on the default HH-RLHF gold) is listed
+    with the numbers the CLI wrote and its warning."""
+    from alignsmith.train.cli import main
+    runs = tmp_path / "runs"
+    monkeypatch.chdir(tmp_path)
+    assert main(["judge", "card", "--judge", "length:longer", "--per-split", "50",
+                 "--out", str(runs / "judge_card" / "length")]) == 0
+    card = json.loads((runs / "judge_card" / "length" / "card.json").read_text())
+    at = _open(runs, "page_judges.py", monkeypatch)
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert list(table["judge"]) == ["length:longer"] and list(table["pairs"]) == [100]
+    assert table["prefers longer (humans)"][0].startswith("1.000")
+    assert card["agreement"] is not None and any("NEAR CHANCE" in e.value for e in at.error)

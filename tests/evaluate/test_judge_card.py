@@ -62,7 +62,8 @@ def test_hh_gold_reads_both_splits_and_skips(shared_data):
 def test_spec_and_self_preference():
     assert parse_judge_spec("llm:vllm:smollm2-135m-instruct")["backend"] == "vllm"
     assert parse_judge_spec("reward:/x/rm") == {"kind": "reward", "model": "/x/rm"}
-    for bad in ("llm:tgi:m", "gpt4", "reward:"):
+    assert parse_judge_spec("length:longer")["prefer"] == "longer"
+    for bad in ("llm:tgi:m", "gpt4", "reward:", "length:random"):
         with pytest.raises(ValueError):
             parse_judge_spec(bad)
     assert self_preference_warning("/m/smollm2", ["smollm2"]).startswith("SELF-PREFERENCE")
@@ -91,11 +92,32 @@ def test_cli_card_run_folder_with_hf_judge_and_lookup(tiny_llama, tmp_path):
 def test_reward_model_card_on_tiny_model(tiny_llama, tmp_path):
     from alignsmith.evaluate.judge_card import judge_card
     gold = tmp_path / "gold.jsonl"
-    gold.write_text("\n".join(json.dumps({"prompt": "Hi", "chosen": f"hello {i}", "rejected": "go away"})
-                              for i in range(6)))
+    gold.write_text("\n".join(json.dumps({"prompt": "Hi", "chosen": f"hello {i}" + " there" * (3 * i),
+                                          "rejected": "go away"}) for i in range(6)))
     card, rows = judge_card(f"reward:{tiny_llama}", gold=str(gold))
     assert card["n_scored"] == 6 and card["position_consistency"] is None
     assert all(0.0 < r["p_x"] < 1.0 for r in rows)
+    # A causal LM has no trained score head: the card says so, and its seeded random head is reproducible.
+    assert any(w.startswith("UNTRAINED REWARD HEAD") for w in card["warnings"])
+    _, again = judge_card(f"reward:{tiny_llama}", gold=str(gold))
+    assert [r["p_x"] for r in again] == [r["p_x"] for r in rows]
+    # Length-sorted batches give each text the score it gets alone (padding is masked, order restored).
+    _, alone = judge_card(f"reward:{tiny_llama}", gold=str(gold), options={"batch_size": 1})
+    assert [r["reward_x"] for r in alone] == pytest.approx([r["reward_x"] for r in rows], abs=1e-4)
+    assert [r["reward_y"] for r in alone] == pytest.approx([r["reward_y"] for r in rows], abs=1e-4)
+
+
+def test_length_baseline_card_on_the_default_gold(shared_data):
+    """`length:longer` always picks the longer answer: its agreement is the humans' longer-answer rate."""
+    from alignsmith.evaluate.judge_card import judge_card
+    card, rows = judge_card("length:longer", data_root=shared_data / "hh_rlhf", per_split=50)
+    ties = sum(r["len_x"] == r["len_y"] for r in rows)
+    assert card["n_items"] == 100 and card["judge_prefers_longer"] == 1.0 and card["ties"] == ties
+    # Equal-length items are ties for this judge and are left out of both length-preference rates.
+    assert card["agreement"] == pytest.approx((card["humans_prefer_longer"] * (100 - ties) + 0.5 * ties) / 100)
+    shorter, _ = judge_card("length:shorter", data_root=shared_data / "hh_rlhf", per_split=50)
+    assert shorter["judge_prefers_longer"] == 0.0
+    assert shorter["agreement"] == pytest.approx(1.0 - card["agreement"])
 
 
 class _AlwaysA:
