@@ -20,20 +20,33 @@ def resolve_ifeval_slice(prompts: int, path: str = "") -> tuple[str, int, int] |
     """(IFEval source, prompts used, prompts in the file), checked before the demo does any work; None when
     `prompts` is 0. Raises ValueError / FileNotFoundError / InputError naming the flag or the file's line."""
     from alignsmith.evaluate.task_ifeval import IFEVAL_DEFAULT
-    from alignsmith.evaluate.tasks import data_path, get_task
+    from alignsmith.evaluate.tasks import data_root, get_task
     if prompts < 0:
         raise ValueError(f"--ifeval-prompts must be 0 (no IFEval check) or a positive count, got {prompts}")
     if prompts == 0:
         return None
+    source = path or str(data_root() / IFEVAL_DEFAULT)
+    if Path(source).exists():
+        source = str(Path(source).resolve())  # the eval processes must read the same file
+    elif not path:
+        raise FileNotFoundError(f"IFEval input data not found at {source}: set $ALIGNSMITH_DATA to the folder "
+                                f"that holds {IFEVAL_DEFAULT}, give the demo --ifeval-path FILE, or "
+                                "--ifeval-prompts 0 to leave the IFEval check out")
+    elif not _looks_like_hub_id(path):
+        raise FileNotFoundError(f"--ifeval-path {path}: no such file (give IFEval's input_data.jsonl, or "
+                                "--ifeval-prompts 0 to leave the IFEval check out)")
     try:
-        source = path or str(data_path(None, IFEVAL_DEFAULT, "IFEval input data"))
-        if Path(source).exists():
-            source = str(Path(source).resolve())  # the eval processes must read the same file
         total = len(get_task("ifeval", path=source).items())
-    except FileNotFoundError as err:
-        raise FileNotFoundError(f"{err}; or give the demo --ifeval-path FILE, or --ifeval-prompts 0 to leave "
-                                "the IFEval check out") from None
+    except FileNotFoundError as err:  # a hub id that cannot be loaded (offline)
+        raise FileNotFoundError(f"--ifeval-path: {err}; or --ifeval-prompts 0 to leave the IFEval check out") from None
     return source, min(prompts, total), total
+
+
+def _looks_like_hub_id(text: str) -> bool:
+    """`owner/name` as on the hub (google/IFEval), not a relative file path."""
+    owner, sep, name = text.partition("/")
+    return bool(sep and owner and name and "/" not in name and not owner.startswith(".")
+                and not name.endswith((".jsonl", ".json", ".gz")))
 
 
 def evaluate_ifeval(backend: str, source: str, prompts: int, label: str, model: str) -> Path:

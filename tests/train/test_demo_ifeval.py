@@ -98,7 +98,7 @@ def test_a_one_prompt_slice_is_reported_as_not_tested(tmp_path, capsys):
     assert "not tested" in capsys.readouterr().out
 
 
-def test_the_slice_is_checked_before_any_work(tmp_path, shared_data):
+def test_the_slice_is_checked_before_any_work(tmp_path, shared_data, monkeypatch):
     official = shared_data / "ifeval" / "input_data.jsonl"
     assert resolve_ifeval_slice(0, str(official)) is None
     source, used, total = resolve_ifeval_slice(10_000, str(official))
@@ -106,8 +106,11 @@ def test_the_slice_is_checked_before_any_work(tmp_path, shared_data):
     assert resolve_ifeval_slice(3, str(official))[1] == 3
     with pytest.raises(ValueError, match="--ifeval-prompts must be 0"):
         resolve_ifeval_slice(-1, str(official))
-    with pytest.raises(FileNotFoundError, match="--ifeval-prompts 0"):
+    with pytest.raises(FileNotFoundError, match="absent.jsonl: no such file.*--ifeval-prompts 0"):
         resolve_ifeval_slice(3, str(tmp_path / "absent.jsonl"))
+    monkeypatch.setenv("ALIGNSMITH_DATA", str(tmp_path))  # the default place, without the file
+    with pytest.raises(FileNotFoundError, match=r"set \$ALIGNSMITH_DATA.*--ifeval-path FILE.*--ifeval-prompts 0"):
+        resolve_ifeval_slice(3)
     bad = tmp_path / "bad.jsonl"
     bad.write_text(official.read_text().splitlines()[0] + "\n" + json.dumps({"key": 2, "prompt": "Hi"}) + "\n")
     with pytest.raises(InputError, match=r"bad.jsonl:2.*instruction_id_list"):
