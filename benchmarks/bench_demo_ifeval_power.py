@@ -99,7 +99,8 @@ def added_minutes(n: int, seeds: int = 2) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pilot", nargs="+", help="sampled eval runs of one model on IFEval (several answers per prompt)")
+    parser.add_argument("--pilot", nargs="+",
+                        help="sampled eval runs of one model on IFEval (several answers per prompt)")
     parser.add_argument("--out", help="write the numbers as JSON here")
     args = parser.parse_args(argv)
     pilot = pilot_discordance(args.pilot) if args.pilot else None
