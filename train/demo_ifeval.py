@@ -106,6 +106,8 @@ def print_ifeval(report: dict, total: int | None = None) -> None:
             if r["diff"] is None:
                 print(f"  {label if i == 0 else '':<14} {name:<13} {r['note']}")
                 continue
-            mde = f"MDE ±{r['mde']:.3f}" if r.get("mde") is not None else "MDE –"
+            mde = "MDE –" if r.get("mde") is None else f"MDE ±{r['mde']:.3f}"
+            if r.get("mde") is not None and r["mde"] >= 1:  # wider than any possible change: say it plainly
+                mde += " (too few prompts to detect any change)"
             print(f"  {label if i == 0 else '':<14} {name:<13} {r['diff']:+.3f} [{r['ci_low']:+.3f}, "
                   f"{r['ci_high']:+.3f}]  p={r['p_value']:.3f}  {mde}  {r['verdict']}")

@@ -96,6 +96,10 @@ def test_a_one_prompt_slice_is_reported_as_not_tested(tmp_path, capsys):
     assert "not tested" in report["gain_vs_base"]["dpo-seed0"]["note"]
     print_ifeval(report)
     assert "not tested" in capsys.readouterr().out
+    three = ifeval_report(_runs(tmp_path, 3, lost=0, gained=1))
+    assert three["gain_vs_base"]["dpo-seed0"]["metrics"]["ifeval/prompt_strict"]["mde"] > 1
+    print_ifeval(three)
+    assert "too few prompts to detect any change" in capsys.readouterr().out
 
 
 def test_the_slice_is_checked_before_any_work(tmp_path, shared_data, monkeypatch):
