@@ -32,6 +32,8 @@ def demo_tables(summary: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
               for k in ("generate_run", "curate_run", "pairs_run") if summary.get(k)]
     stages += [{"stage": "train", "run folder": str(p)} for p in summary.get("train_runs") or []]
     stages += [{"stage": f"eval: {k}", "run folder": str(p)} for k, p in (summary.get("eval_runs") or {}).items()]
+    stages += [{"stage": f"eval (IFEval): {k}", "run folder": str(p)}
+               for k, p in (summary.get("ifeval_eval_runs") or {}).items()]
     report = summary.get("report") or {}
     results = []
     for label, acc in (report.get("accuracy") or {}).items():

@@ -91,9 +91,13 @@ def print_report(report: dict, summary: dict, folder: Path) -> None:
     print("Win rate of trained over base (more constraints met; ties count half):")
     for label, w in report["win_rate_vs_base"].items():
         print(f"  {label:<14} {w['value']:.3f}  [{w['ci_low']:.3f}, {w['ci_high']:.3f}]")
+    if report.get("ifeval"):
+        from .demo_ifeval import print_ifeval
+        print_ifeval(report["ifeval"], report["ifeval"].get("prompts_in_source"))
     t = summary["timings"]
+    ifeval = f", IFEval {t['ifeval_s']:.0f} s" if "ifeval_s" in t else ""
     print(f"\nTime: {t['total_s'] / 60:.1f} min (generate {t['generate_s']:.0f} s, train {t['train_s']:.0f} s, "
-          f"eval {t['eval_s']:.0f} s)")
+          f"eval {t['eval_s']:.0f} s{ifeval})")
     print(f"Results: {folder}/summary.json")
     for key in ("generate_run", "curate_run", "pairs_run"):
         print(f"  {key.replace('_run', ''):<9} {summary[key]}")
@@ -101,5 +105,7 @@ def print_report(report: dict, summary: dict, folder: Path) -> None:
         print(f"  train     {path}")
     for label, path in summary["eval_runs"].items():
         print(f"  eval      {path}  ({label})")
+    for label, path in summary.get("ifeval_eval_runs", {}).items():
+        print(f"  eval      {path}  ({label}, IFEval)")
     runs_dir = folder.parent.parent
     print(f"\nOpen the dashboard:  .venv/bin/alignsmith dashboard --runs {runs_dir}")
