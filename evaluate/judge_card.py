@@ -2,7 +2,7 @@
 
 Each gold item is a prompt with a human-preferred and a human-rejected answer. Which of the two is shown
 as "X" (the first answer of the both-orders protocol) is decided per item by a seeded coin, so the human
-labels are balanced and Cohen's kappa is defined. The LLM judge sees every item in both orders (curate.judge:
+labels are balanced and Cohen's kappa is defined. The LLM judge sees every item in both orders (curate.judges.judge:
 structured A/B choice, verdict probability averaged over orders); a reward model scores both answers and
 P(X better) = sigmoid(r_X - r_Y) (order-free by construction).
 
@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.hh_pairs import single_turn_hh_pairs
-from alignsmith.curate.records import as_messages, stable_hash
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import as_messages, stable_hash
+from alignsmith.curate.judges.hh_pairs import single_turn_hh_pairs
 
 from .stats import bootstrap_mean_ci
 
@@ -54,7 +54,7 @@ def hh_gold(root: Path, per_split: int = 50, max_chars: int = 1200, skip: int = 
 
 def read_gold(path: str) -> list[dict]:
     """User gold labels: JSONL with `prompt` (text or messages), `chosen` (human-preferred), `rejected`."""
-    from alignsmith.curate.datafiles import iter_rows
+    from alignsmith.curate.core.datafiles import iter_rows
     items = []
     for line, row in iter_rows(path):
         for key in ("prompt", "chosen", "rejected"):
@@ -92,7 +92,7 @@ def _orient(items: list[dict], seed: int) -> list[dict]:
 
 
 def _judge_llm(spec: dict, items: list[dict], options: dict) -> tuple[list[dict], dict]:
-    from alignsmith.curate.judge import LLMJudge
+    from alignsmith.curate.judges.judge import LLMJudge
     judge = LLMJudge(model=spec["model"], backend=spec["backend"], backend_options=options.get("backend_options"),
                      cache=options.get("cache"))
     try:

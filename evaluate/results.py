@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from alignsmith.curate.runs import runs_root
+from alignsmith.curate.core.runs import runs_root
 
 
 class IncompleteRunError(FileNotFoundError):

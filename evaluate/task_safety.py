@@ -20,8 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from alignsmith.curate.datafiles import iter_rows
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.datafiles import iter_rows
+from alignsmith.curate.core.errors import InputError
 
 from .tasks import TASKS, EvalItem, EvalSample, MetricSpec, Task, data_path, interleave
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
-from alignsmith.curate.records import Messages, prompt_id
-from alignsmith.curate.registry import Registry
-from alignsmith.curate.runs import metric
+from alignsmith.curate.core.records import Messages, prompt_id
+from alignsmith.curate.core.registry import Registry
+from alignsmith.curate.core.runs import metric
 
 from .stats import bootstrap_mean_ci, weighted_mean
 
@@ -164,7 +164,7 @@ def get_task(name: str, **options: Any) -> Task:
     """Construct a task by name; unknown names raise with the closest known names."""
     cls = TASKS.get(name)
     if any("OPTIONS" in vars(k) for k in cls.__mro__):  # tasks that declare their options get them checked
-        from alignsmith.curate.config import check_call_options
+        from alignsmith.curate.core.config import check_call_options
         options = check_call_options(cls, options, f"eval task {name!r} option")
     return cls(**options)
 

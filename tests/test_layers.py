@@ -27,7 +27,7 @@ FLOORS = {"curate": set(), "evaluate": {"curate"}, "train": {"curate", "evaluate
 # third-party modules a package must never import, at module level or lazily
 FORBIDDEN = {"dashboards": {"torch", "vllm", "transformers"}}
 NAMESPACE = "alignsmith."
-EXECUTORS = {"curate.ray_executor", "curate.generate_ray", "curate.ray_cluster"}
+EXECUTORS = {"curate.pipeline.ray_executor", "curate.generate.ray", "curate.pipeline.ray_cluster"}
 STEP_BASES = {"Filter", "Scorer"}
 
 
@@ -240,4 +240,4 @@ def test_a_broken_tree_is_caught():
     assert report.base_violations == [
         "base: curate/filters/base.py:10 curate.filters.base imports its implementation curate.filters.empty"]
     assert report.executor_violations == [
-        "executor: curate/filters/empty.py:10 step curate.filters.empty imports curate.ray_executor"]
+        "executor: curate/filters/empty.py:10 step curate.filters.empty imports curate.pipeline.ray_executor"]

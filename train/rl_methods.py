@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.errors import InputError
 
 from .config import TrainConfig, trl_config
 from .methods import _prepare, _train
@@ -51,7 +51,7 @@ def check_same_vocabulary(reward_model, tokenizer, path: str) -> None:
 
 def verifier_reward(prompts, completions, instruction_id_list, constraint_kwargs, **_) -> list[float]:
     """GRPO reward: the fraction of a prompt's verifiable constraints the completion meets (0..1)."""
-    from alignsmith.curate.records import user_text
+    from alignsmith.curate.core.records import user_text
     from alignsmith.curate.verifiers import verify
     rewards = []
     for prompt, completion, ids, kwargs_json in zip(prompts, completions, instruction_id_list, constraint_kwargs):

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..filtering import FILTERS, Filter
-from ..records import as_messages, user_text
-from ..scoring import SCORERS, Scorer
+from ..core.records import as_messages, user_text
+from ..steps.base import FILTERS, Filter
+from ..steps.scoring import SCORERS, Scorer
 
 HARMFUL_COMPLIANCE_ACTIONS = ("drop", "label")
 HELP_SEEKING_CATEGORIES = ("help_seeking",)

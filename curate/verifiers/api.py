@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..records import as_messages, user_text
+from ..core.records import as_messages, user_text
 from .base import VerifierError, build_verifier
 
 MODES = ("strict", "loose")

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from alignsmith.curate.decontam import DEFAULT_EVAL_SETS, decontaminate, load_eval_sets
+from alignsmith.curate.core.records import user_text
 from alignsmith.curate.dedup.minhash import normalise_for_shingles
-from alignsmith.curate.demo_prompts import load_demo_prompts
-from alignsmith.curate.records import user_text
+from alignsmith.curate.generate.demo_prompts import load_demo_prompts
+from alignsmith.curate.steps.decontam import DEFAULT_EVAL_SETS, decontaminate, load_eval_sets
 from alignsmith.train.cli import main
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from alignsmith.curate.datafiles import read_parquet, write_parquet
-from alignsmith.curate.pipeline import curate_rows, default_config_path, load_config, load_input
-from alignsmith.curate.scoring import SCORERS, Scorer
+from alignsmith.curate.core.datafiles import read_parquet, write_parquet
+from alignsmith.curate.pipeline.run import curate_rows, default_config_path, load_config, load_input
+from alignsmith.curate.steps.scoring import SCORERS, Scorer
 from alignsmith.train.cli import main
 
 
@@ -139,7 +139,7 @@ def test_decontam_and_dedup_against_steps(tmp_path, shared_data, monkeypatch):
 
 
 def test_curate_run_python_api_as_the_demo_calls_it(tmp_path):
-    from alignsmith.curate.pipeline import curate_run
+    from alignsmith.curate.pipeline.run import curate_run
     prompts = [{"prompt_id": "p-1", "prompt": [{"role": "user", "content": "Hi"}]}]
     run = curate_run(ROWS[:3], prompts, [{"name": "empty"}, {"name": "truncated"}], input_path="mem")
     assert run.done and [r["candidate_id"] for r in run.read_rows("kept")] == ["c0"]

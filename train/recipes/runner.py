@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from alignsmith.curate.datafiles import atomic_write_bytes, write_json
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import stable_hash
+from alignsmith.curate.core.datafiles import atomic_write_bytes, write_json
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import stable_hash
 
 from .spec import Recipe, Stage
 from .stages import STAGE_KINDS, output_path
