@@ -36,11 +36,3 @@ def apply_scorers(rows: list[dict], scorers: dict[str, Scorer]) -> None:
             row.setdefault("scores", {})
             row["scores"] = {**(row["scores"] or {}), name: float(value)}
 
-
-def combined_score(row: dict, weights: dict[str, float]) -> float:
-    """Weighted sum of the named scores on a row (missing score → error naming it)."""
-    scores = row.get("scores") or {}
-    missing = [n for n in weights if n not in scores or scores[n] is None]
-    if missing:
-        raise ValueError(f"candidate {row.get('candidate_id')} has no score {missing}; scored: {list(scores)}")
-    return sum(w * float(scores[n]) for n, w in weights.items())
