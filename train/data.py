@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alignsmith.curate.core.errors import InputError
-from alignsmith.curate.core.run_state import file_sha256
+from alignsmith.curate.core.run_state import file_sha256, is_done
 
 # Which file of an `alignsmith pairs` (or prompts) run folder each method reads, first found wins.
 RUN_FOLDER_FILES = {
@@ -54,7 +54,7 @@ def find_dataset_file(dataset: str | None, method: str) -> Path:
         raise InputError(f"no dataset given; pass --dataset (a run folder or a Parquet/JSONL file for {method})")
     path = Path(dataset)
     if path.is_dir():
-        if (path / "config.yaml").exists() and not (path / "DONE").exists():
+        if (path / "config.yaml").exists() and not is_done(path):
             raise InputError("run folder is unfinished (no DONE file); finish or re-run that stage first",
                              path=str(path))
         for name in RUN_FOLDER_FILES[method]:

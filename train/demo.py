@@ -59,8 +59,8 @@ def _in_fresh_process(isolate: bool, fn, *args):
 
 def run_demo(config: DemoConfig) -> Path:
     """Run the demo; return the demo summary folder (runs/demo/<utc-time>/)."""
-    from alignsmith.curate.core.datafiles import atomic_write_bytes, write_json
-    from alignsmith.curate.core.runs import runs_root
+    from alignsmith.curate.core.datafiles import write_json
+    from alignsmith.curate.core.runs import runs_root, write_done
     from alignsmith.curate.generate.demo_prompts import load_demo_prompts
 
     from .quiet import quiet_environment
@@ -110,7 +110,7 @@ def run_demo(config: DemoConfig) -> Path:
                "train_runs": [r.run_dir for r in trained], "eval_runs": {k: str(v) for k, v in evals.items()},
                "report": report, "timings": {k: round(v, 1) for k, v in timings.items()}}
     write_json(folder / "summary.json", summary)
-    atomic_write_bytes(folder / "DONE", (stamp + "\n").encode())
+    write_done(folder, stamp + "\n")
     print_report(report, summary, folder)
     return folder
 

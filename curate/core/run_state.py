@@ -12,8 +12,16 @@ from pathlib import Path
 
 from .errors import InputError
 
+# Written last into a run folder (runs.RunFolder.mark_done): a folder without it is unfinished, is resumed
+# and is never read as finished. Every reader and writer of the marker goes through these two names.
+DONE_FILE = "DONE"
 # Files inside a run folder that say nothing about its content.
-_NOT_CONTENT = ("DONE", "LOCK")
+_NOT_CONTENT = (DONE_FILE, "LOCK")
+
+
+def is_done(folder: str | os.PathLike) -> bool:
+    """True when the run folder is finished (its DONE file exists)."""
+    return (Path(folder) / DONE_FILE).exists()
 
 
 def run_config(folder: str | os.PathLike) -> dict | None:
@@ -41,7 +49,7 @@ def run_folder_of(path: str | os.PathLike) -> Path | None:
 def require_finished(path: str | os.PathLike) -> None:
     """Refuse a path inside a run folder that has no DONE (killed, or still running), saying how to resume."""
     run = run_folder_of(path)
-    if run is None or (run / "DONE").exists():
+    if run is None or is_done(run):
         return
     config = run_config(run) or {}
     kind, command = str(config.get("kind") or ""), config.get("command")

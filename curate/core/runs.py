@@ -21,7 +21,7 @@ import yaml
 from .datafiles import atomic_write_bytes, read_parquet, write_json, write_parquet
 from .errors import InputError
 from .records import stable_hash
-from .run_state import run_config
+from .run_state import DONE_FILE, is_done, run_config
 
 DEFAULT_ROOT = "runs"
 # Fields that describe where/when a run happened, not what it computes: left out of the hash.
@@ -94,7 +94,7 @@ class RunFolder:
             check_out_folder(path, config)
         else:
             base = runs_root() / kind
-            unfinished = sorted(p for p in base.glob(f"*-{h}*") if not (p / "DONE").exists()) \
+            unfinished = sorted(p for p in base.glob(f"*-{h}*") if not is_done(p)) \
                 if base.exists() else []
             stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             path = unfinished[-1] if unfinished else base / f"{stamp}-{h}"
@@ -191,13 +191,17 @@ class RunFolder:
 
     @property
     def done(self) -> bool:
-        return self.file("DONE").exists()
+        return is_done(self.path)
 
     def mark_done(self) -> None:
         """Write DONE last: from now on readers may treat the folder as finished."""
-        stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-        atomic_write_bytes(self.file("DONE"), (stamp + "\n").encode())
+        write_done(self.path, _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds") + "\n")
         self.unlock()
+
+
+def write_done(folder: str | os.PathLike, text: str) -> None:
+    """Mark a folder finished: write DONE (atomically, last) with `text` (a time stamp, a short JSON)."""
+    atomic_write_bytes(Path(folder) / DONE_FILE, text.encode())
 
 
 def check_out_folder(path: Path, config: dict | None = None) -> "RunFolder | None":
@@ -219,7 +223,7 @@ def check_out_folder(path: Path, config: dict | None = None) -> "RunFolder | Non
     if config is not None:
         if existing.get("config_hash") != config_hash(config):
             raise RunConflictError(conflict_message(path, existing, config))
-    return RunFolder(path) if (path / "DONE").exists() else None
+    return RunFolder(path) if is_done(path) else None
 
 
 def conflict_message(path: Path, existing: dict, config: dict) -> str:
@@ -227,7 +231,7 @@ def conflict_message(path: Path, existing: dict, config: dict) -> str:
     new = json.loads(json.dumps(config, default=str))
     keys = [k for k in dict.fromkeys([*existing, *new]) if k not in _VOLATILE and k != "config_hash"]
     changed = [k for k in keys if existing.get(k) != new.get(k)]
-    state = "finished" if (path / "DONE").exists() else "unfinished"
+    state = "finished" if is_done(path) else "unfinished"
     return (f"{path} is a {state} run made by a different config (hash {existing.get('config_hash')}, now "
             f"{config_hash(config)}). Changed: {', '.join(changed) or 'config layout'}. A run folder is never "
             "rewritten from another config or input: use a new --out folder (or delete this one)")

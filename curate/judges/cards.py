@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from ..core.runs import runs_root
+from ..core.runs import is_done, runs_root
 
 CARD_KIND = "judge_card"
 
@@ -27,7 +27,7 @@ def find_judge_card(model: str | None, root: str | os.PathLike | None = None) ->
         return None
     for folder in sorted(base.iterdir(), reverse=True):
         card_file = folder / "card.json"
-        if not (folder / "DONE").exists() or not card_file.exists():
+        if not is_done(folder) or not card_file.exists():
             continue
         try:
             card = json.loads(card_file.read_text(encoding="utf-8"))

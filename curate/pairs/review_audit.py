@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..core.datafiles import read_parquet, write_jsonl
 from ..core.errors import InputError
+from ..core.runs import is_done
 from .reviews import item_id
 
 
@@ -102,11 +103,11 @@ def write_audit_sample(run_path: str | os.PathLike, n: int, *, seed: int = 0, ba
     """Sample a finished pairs run for audit and write the sample as JSONL (default: beside the run)."""
     run_path = Path(run_path)
     dpo = run_path / "dpo.parquet"
-    if not dpo.exists() or not (run_path / "DONE").exists():
+    if not dpo.exists() or not is_done(run_path):
         raise InputError("not a finished pairs run folder (needs dpo.parquet and DONE)", path=str(run_path))
     picked = _sample_table(dpo, n, seed, bands)
     target = Path(out) if out else run_path.resolve().with_name(run_path.resolve().name + ".audit.jsonl")
-    if (target.parent / "DONE").exists():
+    if is_done(target.parent):
         raise InputError("the audit sample goes beside the run folder, never inside it", path=str(target))
     write_jsonl(target, picked)
     return target, picked

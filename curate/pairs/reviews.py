@@ -20,7 +20,7 @@ import yaml
 
 from ..core.errors import InputError
 from ..core.records import stable_hash
-from ..core.run_state import file_sha256
+from ..core.run_state import DONE_FILE, file_sha256, is_done
 
 SCHEMA = "alignsmith.review/1"
 VERDICTS = ("accept", "reject", "swap")      # what happens to the item; a reviewer's latest one counts
@@ -43,7 +43,7 @@ def run_fingerprint(run_path: str | os.PathLike) -> str:
     rows file (dpo.parquet or kept.parquet), so two runs made in the same second still differ (moving
     the runs folder keeps it; renaming the run folder does not). InputError if the run is unfinished."""
     run_path = Path(run_path)
-    done = run_path / "DONE"
+    done = run_path / DONE_FILE
     if not done.exists():
         raise InputError("run has no DONE file: only finished runs can be reviewed", path=str(run_path))
     config_file = run_path / "config.yaml"
@@ -137,7 +137,7 @@ def append_review(path: str | os.PathLike, record: dict) -> None:
     """
     check_review(record)
     path = Path(path)
-    if (path.parent / "DONE").exists() or (path.parent / "config.yaml").exists():
+    if is_done(path.parent) or (path.parent / "config.yaml").exists():
         raise InputError("reviews go beside a run folder, never inside one; use "
                          f"{reviews_path(path.parent)}", path=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -30,13 +30,14 @@ def register(sub) -> None:
 def resolve_input(path: str) -> Path:
     """The candidate file: `kept.parquet` inside a curate run folder, or the given file."""
     from alignsmith.curate.core.errors import InputError
+    from alignsmith.curate.core.runs import is_done
     given = Path(path)
     if given.is_dir():
         kept = given / "kept.parquet"
         if not kept.exists():
             raise InputError("folder has no kept.parquet; pass a curate run folder or a candidates file",
                              path=str(given))
-        if not (given / "DONE").exists():
+        if not is_done(given):
             raise InputError("curate run is unfinished (no DONE); finish or resume it first", path=str(given))
         return kept
     return given

@@ -71,8 +71,9 @@ def format_table(entry: dict) -> str:
 def run_agreement(args) -> int:
     """Print the agreement tables; optionally write the gold file."""
     from alignsmith.curate.core.errors import InputError
+    from alignsmith.curate.core.runs import is_done
     run = Path(args.run) if args.run else default_run(args.reviews[0])
-    if not (run / "DONE").exists():
+    if not is_done(run):
         raise InputError("no finished run folder here; pass --run RUN (the reviewed pairs run)", path=str(run))
     report = agreement_report(run, args.reviews)
     records = report.pop("_records")
