@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.paths import data_root as default_data_root
 from alignsmith.curate.core.records import as_messages, stable_hash
 from alignsmith.curate.judges.hh_pairs import single_turn_hh_pairs
 
@@ -190,7 +191,7 @@ def judge_card(spec: str, *, gold: str | None = None, data_root: Path | None = N
     if gold:
         items, source = read_gold(gold), gold
     else:
-        root = data_root or Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "hh_rlhf"
+        root = data_root or default_data_root() / "hh_rlhf"
         items, source = hh_gold(Path(root), per_split=per_split, skip=skip), f"HH-RLHF test ({', '.join(HH_SPLITS)})"
     items = _orient(items, seed)
     runner = _judge_llm if parsed["kind"] == "llm" else _judge_reward

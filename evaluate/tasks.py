@@ -10,18 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
+from alignsmith.curate.core.paths import data_root
 from alignsmith.curate.core.records import Messages, prompt_id
 from alignsmith.curate.core.registry import Registry
 from alignsmith.curate.core.runs import metric
 
 from .stats import bootstrap_mean_ci, weighted_mean
-
-DEFAULT_DATA_DIR = Path("..") / "shared" / "data"
-
-
-def data_root() -> Path:
-    """Where public eval data lives: $ALIGNSMITH_DATA, else ../shared/data relative to the working dir."""
-    return Path(os.environ.get("ALIGNSMITH_DATA") or DEFAULT_DATA_DIR)
 
 
 def data_path(option: str | os.PathLike | None, default_relative: str, what: str) -> Path:

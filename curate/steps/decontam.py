@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..core.datafiles import read_rows
+from ..core.paths import data_dir
 from ..core.quarantine import text_of, text_problem
 from .base import FILTERS, Filter, Rejection
 
@@ -35,16 +36,6 @@ class EvalItem:
     eval_set: str
     item: Any
     text: str
-
-
-def data_dir(explicit: str | os.PathLike | None = None) -> Path | None:
-    """The shared data folder: the argument, $ALIGNSMITH_DATA, ./../shared/data, or beside the checkout."""
-    candidates = [explicit, os.environ.get("ALIGNSMITH_DATA"), Path.cwd().parent / "shared" / "data",
-                  Path(__file__).resolve().parents[2] / "shared" / "data"]
-    for c in candidates:
-        if c and Path(c).is_dir():
-            return Path(c)
-    return None
 
 
 def load_eval_sets(names: Sequence[str] | None = None, data: str | os.PathLike | None = None,

@@ -53,10 +53,11 @@ def _own_prompts(label: str | None) -> list[str]:
 
 def prompts_from_sources(args: dict, output: Path) -> None:
     """Sample prompts from the listed sources (seeded, exact duplicates and out-of-range lengths left out)."""
-    from alignsmith.curate.steps.decontam import data_dir
+    from alignsmith.curate.core.paths import data_dir
     data = data_dir(args.get("data"))
-    if data is None:
-        raise InputError("public data folder not found; set `data:` or $ALIGNSMITH_DATA", field="data")
+    if data is None or not data.is_dir():
+        raise InputError("public data folder not found; set `data:` or $ALIGNSMITH_DATA", path=str(data or ""),
+                         field="data")
     rng = random.Random(args.get("seed", 0))
     lo, hi = args.get("min_words", 4), args.get("max_words", 80)
     rows, seen = [], set()
