@@ -59,6 +59,19 @@ def user_text(messages: Messages) -> str:
     return messages[-1]["content"] if messages else ""
 
 
+def prompt_text(prompt: str | Sequence[dict] | None, default: str | None = "") -> str | None:
+    """What checks and classifiers read of a prompt: a string as it is, chat messages' last user turn.
+
+    `default` when there is no prompt (None or no messages). Messages without role/content raise
+    KeyError/TypeError: a caller that quarantines unreadable rows catches them.
+    """
+    if isinstance(prompt, str):
+        return prompt
+    if prompt is None or len(prompt) == 0:  # len, not truthiness: Parquet hands lists back as arrays
+        return default
+    return user_text(as_messages(prompt))
+
+
 def make_prompt_row(prompt: str | Messages, *, instruction_id_list: Sequence[str] | None = None,
                     kwargs: Sequence[dict] | None = None, category: str = "", source: str = "",
                     **extra: Any) -> dict:

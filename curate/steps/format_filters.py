@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from ..core.records import as_messages, user_text
+from ..core.records import prompt_text
 from .base import FILTERS, Filter
 
 
@@ -18,14 +18,6 @@ def response_text(row: dict, field: str = "response") -> str | None:
     """The row's response if it is a string, else None (non-text is the `empty` filter's business)."""
     value = row.get(field)
     return value if isinstance(value, str) else None
-
-
-def prompt_text(row: dict) -> str:
-    """The last user turn of the row's prompt ('' when the row has no prompt)."""
-    prompt = row.get("prompt")
-    if prompt is None or (not isinstance(prompt, str) and len(prompt) == 0):
-        return ""
-    return user_text(as_messages(prompt))
 
 
 def _instruction(row: dict, instruction_id: str) -> tuple[bool, dict]:
@@ -204,13 +196,13 @@ class WrongLanguage(Filter):
         asked, kwargs = _instruction(row, "language:response_language")
         expected = self.expected or (kwargs.get("language") if asked else None)
         if expected is None:
-            expected = self._detect(prompt_text(row))
+            expected = self._detect(prompt_text(row.get("prompt")))
         if expected is None:
             return None
         found = self._detect(text)
         if found is None or found.split("-")[0] == expected.split("-")[0]:
             return None
-        if not asked and not self.expected and _prompt_names_language(prompt_text(row), found):
+        if not asked and not self.expected and _prompt_names_language(prompt_text(row.get("prompt")), found):
             return None  # "translate this into French": another language is what was asked for
         return f"response is in {found!r}, expected {expected!r}"
 
@@ -236,7 +228,7 @@ class InvalidJson(Filter):
         asked, _ = _instruction(row, "detectable_format:json_format")
         if text is None or not (asked or self.always):
             return None
-        return None if _json_ok(text, prompt_text(row)) else "prompt asks for JSON; response is not valid JSON"
+        return None if _json_ok(text, prompt_text(row.get("prompt"))) else "prompt asks for JSON; response is not valid JSON"
 
 
 @FILTERS.register("markdown")
@@ -262,7 +254,7 @@ class BrokenMarkdown(Filter):
             return None  # without the shared verifiers only the fence check applies
         kwargs = [_instruction(row, i)[1] for i in ids]
         try:
-            verdicts = verify(ids, kwargs, text, prompt=prompt_text(row))
+            verdicts = verify(ids, kwargs, text, prompt=prompt_text(row.get("prompt")))
         except ValueError as e:  # VerifierError: the prompt's instruction kwargs are unusable
             return f"cannot check the prompt's format instructions: {e}"
         failed = [i for i, ok in zip(ids, verdicts) if not ok]

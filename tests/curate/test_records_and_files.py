@@ -106,3 +106,17 @@ def test_parquet_stores_all_empty_kwargs_as_nulls(tmp_path):
     write_parquet(tmp_path / "r.parquet", [{"kwargs": [{}]}, {"kwargs": [{}, {}]}])
     back = read_parquet(tmp_path / "r.parquet")
     assert [[clean_kwargs(k) for k in r["kwargs"]] for r in back] == [[{}], [{}, {}]]
+
+
+def test_prompt_text_reads_strings_chats_and_parquet_arrays():
+    import numpy as np
+
+    from alignsmith.curate.core.records import prompt_text
+    chat = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "hello"}, {"role": "user", "content": "and now?"}]
+    assert prompt_text("plain") == "plain"
+    assert prompt_text(chat) == "and now?"                      # the last user turn, not the last turn
+    assert prompt_text(np.array(chat, dtype=object)) == "and now?"  # what Parquet hands back
+    assert prompt_text(None) == "" and prompt_text([], default=None) is None
+    with pytest.raises(KeyError):
+        prompt_text([{"content": "no role"}])

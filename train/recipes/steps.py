@@ -85,7 +85,8 @@ def label_harm(args: dict, output: Path) -> None:
     """Label each prompt harmful or benign with the harmful-prompt classifier; keep up to the limits."""
     from alignsmith.curate.safety.harmful import HarmfulPromptClassifier
     rows = read_rows(args["input"])
-    texts = [r["prompt"] if isinstance(r["prompt"], str) else r["prompt"][-1]["content"] for r in rows]
+    from alignsmith.curate.core.records import prompt_text
+    texts = [prompt_text(r["prompt"]) for r in rows]
     clf = HarmfulPromptClassifier(sentences=args.get("sentences", "long"))
     scores = clf.score(texts)
     harmful, benign = [], []
