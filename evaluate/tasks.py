@@ -6,12 +6,12 @@ named value aggregates into a run metric (mean, or a weighted mean) and whether 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
 from alignsmith.curate.core.paths import data_root
-from alignsmith.curate.core.records import Messages, prompt_id
+from alignsmith.curate.core.records import EvalItem  # noqa: F401  (tasks name it here)
 from alignsmith.curate.core.registry import Registry
 from alignsmith.curate.core.runs import metric
 
@@ -26,21 +26,6 @@ def data_path(option: str | os.PathLike | None, default_relative: str, what: str
             f"{what} not found at {path}; pass the path as a task option (eval run --set TASK.OPTION=PATH) "
             f"or set $ALIGNSMITH_DATA to the folder that holds {default_relative}")
     return path
-
-
-@dataclass
-class EvalItem:
-    """One thing to answer: a stable id within the task, the chat prompt, and task-specific fields."""
-
-    item_id: str
-    prompt: Messages
-    info: dict[str, Any] = field(default_factory=dict)
-    subset: str = ""
-
-    @property
-    def prompt_id(self) -> str:
-        """Stable id of the item's prompt (records.prompt_id)."""
-        return prompt_id(self.prompt)
 
 
 @dataclass

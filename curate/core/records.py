@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 Messages = list[dict[str, str]]
@@ -103,3 +104,19 @@ def make_pair_row(prompt: Messages, chosen: dict, rejected: dict, *, strategy: s
         "strategy": strategy,
         "chosen_id": chosen["candidate_id"], "rejected_id": rejected["candidate_id"],
     }
+
+
+@dataclass
+class EvalItem:
+    """One prompt of an eval set: a stable id within its task or set, the chat prompt, task-specific fields,
+    and the subset it belongs to (eval tasks score them; decontamination keeps training data away from them)."""
+
+    item_id: str
+    prompt: Messages
+    info: dict[str, Any] = field(default_factory=dict)
+    subset: str = ""
+
+    @property
+    def prompt_id(self) -> str:
+        """Stable id of the item's prompt (records.prompt_id)."""
+        return prompt_id(self.prompt)

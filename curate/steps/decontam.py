@@ -10,13 +10,13 @@ set and item it matched (`eval_set`, `eval_item`, `match`).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from ..core.datafiles import read_rows
 from ..core.paths import data_dir
 from ..core.quarantine import text_of, text_problem
+from ..core.records import EvalItem, as_messages, prompt_text
 from .base import FILTERS, Filter, Rejection
 
 # name: (file under the data folder, text column, id column)
@@ -29,15 +29,6 @@ EVAL_SET_FILES = {
 DEFAULT_EVAL_SETS = (*EVAL_SET_FILES, "demo_eval")
 
 
-@dataclass
-class EvalItem:
-    """One eval prompt: which set, its id there, and its text."""
-
-    eval_set: str
-    item: Any
-    text: str
-
-
 def load_eval_sets(names: Sequence[str] | None = None, data: str | os.PathLike | None = None,
                    extra: Sequence[dict] = ()) -> tuple[list[EvalItem], list[str]]:
     """(eval items, names of default sets whose files were not found). A set named explicitly must exist."""
@@ -48,9 +39,9 @@ def load_eval_sets(names: Sequence[str] | None = None, data: str | os.PathLike |
     missing: list[str] = []
     for name in names:
         if name == "demo_eval":
-            from ..core.records import user_text
             from ..generate.demo_prompts import load_demo_prompts
-            items += [EvalItem("demo_eval", r["prompt_id"], user_text(r["prompt"])) for r in load_demo_prompts("eval")]
+            items += [EvalItem(r["prompt_id"], as_messages(r["prompt"]), subset="demo_eval")
+                      for r in load_demo_prompts("eval")]
             continue
         if name not in EVAL_SET_FILES:
             raise ValueError(f"unknown eval set {name!r}; known: {', '.join(DEFAULT_EVAL_SETS)} "
@@ -74,7 +65,7 @@ def _items_from(path: Path, name: str, field: str, id_field: str) -> list[EvalIt
     for i, row in enumerate(read_rows(path)):
         text = text_of(row.get(field))
         if text:
-            found.append(EvalItem(name, row.get(id_field, i), text))
+            found.append(EvalItem(str(row.get(id_field, i)), as_messages(text), subset=name))
     return found
 
 
@@ -90,7 +81,7 @@ class NgramIndex:
         self.n = n
         self.by_length: dict[int, dict[str, EvalItem]] = {}
         for item in items:
-            words = _words(item.text)
+            words = _words(prompt_text(item.prompt))
             if len(words) >= n:
                 grams = {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
                 length = n
@@ -144,8 +135,8 @@ class Decontaminate(Filter):
             if hit:
                 item, gram = hit
                 kind = f"{self.ngram}-gram" if len(gram.split()) == self.ngram else "contains eval prompt"
-                reasons[i] = Rejection(f"{kind} overlap with {item.eval_set} item {item.item!r} ('{gram[:80]}')",
-                                       eval_set=item.eval_set, eval_item=str(item.item), match=kind)
+                reasons[i] = Rejection(f"{kind} overlap with {item.subset} item {item.item_id!r} ('{gram[:80]}')",
+                                       eval_set=item.subset, eval_item=item.item_id, match=kind)
         if self.near_dup:
             self._near_duplicates({i: t for i, t in texts.items() if reasons[i] is None}, reasons)
         return reasons
@@ -155,15 +146,15 @@ class Decontaminate(Filter):
         if not texts or not self.items:
             return
         order = list(texts)
-        pairs, sims, _ = near_duplicate_pairs([it.text for it in self.items] + [texts[i] for i in order],
+        pairs, sims, _ = near_duplicate_pairs([prompt_text(it.prompt) for it in self.items] + [texts[i] for i in order],
                                               MinHashConfig(threshold=self.threshold))
         n_ref = len(self.items)
         for (a, b), sim in zip(pairs, sims):
             if a < n_ref <= b and reasons[order[b - n_ref]] is None:
                 item = self.items[a]
                 reasons[order[b - n_ref]] = Rejection(
-                    f"near-duplicate (MinHash Jaccard ~{sim:.2f}) of {item.eval_set} item {item.item!r}",
-                    eval_set=item.eval_set, eval_item=str(item.item), match="near-duplicate")
+                    f"near-duplicate (MinHash Jaccard ~{sim:.2f}) of {item.subset} item {item.item_id!r}",
+                    eval_set=item.subset, eval_item=item.item_id, match="near-duplicate")
 
 
 def decontaminate(rows: Sequence[dict], **options: Any) -> tuple[list[dict], list[dict]]:

@@ -28,7 +28,7 @@ def ifeval_prompt(shared_data, key=1000):
 def test_default_sets_all_load():
     items, missing = load_eval_sets()
     assert missing == []
-    assert {i.eval_set for i in items} == set(DEFAULT_EVAL_SETS)
+    assert {i.subset for i in items} == set(DEFAULT_EVAL_SETS)
     assert len(items) > 2000
 
 
