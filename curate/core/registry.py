@@ -45,8 +45,14 @@ class Registry(Generic[T]):
             return self._items[name]
         if name in self._lazy:
             # An ImportError inside the part's module propagates as itself: a broken or missing
-            # dependency must never read as "unknown filter".
-            obj = load_object(self._lazy[name])
+            # dependency must never read as "unknown filter". A note says which named part it was;
+            # the CLI prints both as one line (exit 2).
+            try:
+                obj = load_object(self._lazy[name])
+            except (ImportError, AttributeError) as e:
+                if hasattr(e, "add_note"):  # Python 3.11+
+                    e.add_note(f"while loading {self.kind} {name!r} from {self._lazy[name]!r}")
+                raise
             self._items.setdefault(name, obj)  # its module may have registered it already (decorator)
             return self._items[name]
         names = self.names()

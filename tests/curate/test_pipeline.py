@@ -157,3 +157,19 @@ def test_mixed_column_types_are_written_not_lost(tmp_path):
     kept = read_parquet(out / "kept.parquet")
     assert [r["meta"] for r in kept] == ["1", '"x"']
     assert json.loads((out / "report.json").read_text())["json_encoded_columns"]["kept"] == ["meta"]
+
+
+def test_a_step_whose_module_cannot_import_is_exit_2_naming_it(tmp_path, monkeypatch, capsys):
+    """A broken registry target: one clear line (the missing module and which filter), no traceback."""
+    from alignsmith.curate.steps.base import FILTERS
+    (tmp_path / "broken_step_module.py").write_text("import a_library_that_is_not_installed_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(FILTERS._lazy, "broken", "broken_step_module:Broken")
+    config = tmp_path / "curate.yaml"
+    config.write_text("- empty\n- filter: broken\n")
+    out = tmp_path / "out"
+    assert main(["curate", "--input", str(make_generate_folder(tmp_path)), "--config", str(config),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "a_library_that_is_not_installed_xyz" in err and "filter 'broken'" in err and "Traceback" not in err
+    assert not (out / "DONE").exists()

@@ -57,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"alignsmith {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except ImportError as e:
+        # A named part (filter, scorer, backend, task...) or an optional extra whose module cannot be
+        # imported: a missing package or a broken module, said in one line instead of a traceback.
+        notes = "; ".join(getattr(e, "__notes__", []))
+        print(f"alignsmith {args.command}: error: {e}{f' ({notes})' if notes else ''}. Install the missing "
+              "package (e.g. the extra named in README) or fix that module.", file=sys.stderr)
+        return 2
     return int(result or 0)
 
 
