@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import sys
 from typing import Callable, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
@@ -79,3 +80,20 @@ def load_object(spec: str):
         return getattr(loaded, attr)
     except AttributeError:
         raise AttributeError(f"{spec!r}: module {module!r} has no {attr!r} (registry name table is stale)") from None
+
+
+def lazy_exports(package: str, table: dict[str, str]):
+    """`(__getattr__, __dir__)` for a package facade (PEP 562): each public name in `table`
+    ("module:attr" under `package`) is imported on first use, so importing the package stays light."""
+
+    def __getattr__(name: str):
+        if name not in table:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = load_object(f"{package}.{table[name]}")
+        setattr(sys.modules[package], name, value)  # later lookups skip __getattr__
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(vars(sys.modules[package])) | set(table))
+
+    return __getattr__, __dir__
