@@ -10,7 +10,7 @@ def register(subparsers) -> None:
     """Add `runs show`: into the `runs` group train/cli/results.py made (`runs ls`), else a new group."""
     existing = subparsers.choices.get("runs")
     if existing is not None:
-        # evaluate may not import train, so `show` joins its group from here (listed after it in cli.py).
+        # evaluate may not import train, so `show` joins its group from here (listed after it in main.py).
         group = next(a for a in existing._actions if isinstance(a, argparse._SubParsersAction))
     else:
         p = subparsers.add_parser("runs", help="inspect run folders and checkpoints")
