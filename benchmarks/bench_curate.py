@@ -18,7 +18,7 @@ Variants, each in a fresh process (so wall, CPU and peak memory include model lo
   fast-warm  the same again on the same cache file (a rerun after changing a later step)
   bf16       fast with the harmful-prompt probe in bfloat16 (`harm_precision: bfloat16`), cold cache
   ray        fast (cold) with `--executor ray` on a cluster started as separate processes
-             (`ray start --head` with 1 CPU + one worker node with 1 CPU, curate/ray_cluster.py)
+             (`ray start --head` with 1 CPU + one worker node with 1 CPU, curate/pipeline/ray_cluster.py)
 Recorded per run: wall, CPU seconds (this process and its children; for Ray also the cluster's processes),
 peak RSS (driver; for Ray also the largest cluster process), rows/s, the funnel with per-step seconds.
 Not timed: building the input file. Numbers depend on the machine's load (recorded, `os.getloadavg`).
@@ -124,7 +124,7 @@ def build_candidates(n: int, per_prompt: int, seed: int = 0) -> list[dict]:
 
 def child(args) -> None:
     """Run the config once on the input file and print one JSON line of measurements."""
-    from alignsmith.curate.pipeline import curate_rows
+    from alignsmith.curate.pipeline.run import curate_rows
     rows = [json.loads(line) for line in open(args.input, encoding="utf-8")]
     started, cpu0 = time.perf_counter(), _cpu()
     kept, dropped, report = curate_rows(rows, full_config(args.cache_path, args.variant),
@@ -146,7 +146,7 @@ def _cpu() -> float:
 
 def _cluster_usage(cluster) -> tuple[float, float]:
     """(CPU seconds so far, largest RSS in MB) over the cluster's live processes."""
-    from alignsmith.curate.ray_cluster import _session_pids
+    from alignsmith.curate.pipeline.ray_cluster import _session_pids
     tick, cpu, rss = os.sysconf("SC_CLK_TCK"), 0.0, 0.0
     for proc in [cluster.head, *cluster.nodes]:
         for pid in _session_pids(proc.pid):
@@ -241,7 +241,7 @@ def main() -> None:
                 cache = work / f"cache-{n}-{k}-{'fast' if variant == 'fast-warm' else variant}.sqlite"
                 cluster = None
                 if variant == "ray":
-                    from alignsmith.curate.ray_cluster import LocalRayCluster
+                    from alignsmith.curate.pipeline.ray_cluster import LocalRayCluster
                     cluster = LocalRayCluster(workers=1).start()
                 try:
                     r = run_variant(variant, input_path, cache, {**env, **({"RAY_ADDRESS": cluster.address}

@@ -75,8 +75,8 @@ def main(argv=None) -> int:
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 
     from alignsmith.curate.backends import get_backend
-    from alignsmith.curate.generate import GenerateConfig, generate
-    from alignsmith.curate.prompts import load_prompts
+    from alignsmith.curate.generate.prompts import load_prompts
+    from alignsmith.curate.generate.run import GenerateConfig, generate
     rows = load_prompts(args.prompts)[0][:args.prompts_n]
     config = GenerateConfig(prompts=args.prompts, model="smollm2-135m-instruct", backend="vllm", n=args.n,
                             max_tokens=args.max_tokens, temperature=0.8, top_p=0.95, seed=0,
@@ -112,8 +112,8 @@ def main(argv=None) -> int:
         landed: list[tuple[float, int]] = []  # (time, tokens) of each shard as the driver writes it
 
         def on_shard(k: int) -> None:
-            from alignsmith.curate.datafiles import read_parquet
-            from alignsmith.curate.generate import shard_path
+            from alignsmith.curate.core.datafiles import read_parquet
+            from alignsmith.curate.generate.run import shard_path
             tokens = sum(r["completion_tokens"] for r in read_parquet(shard_path(work / "ray", k)))
             landed.append((time.perf_counter(), tokens))
 

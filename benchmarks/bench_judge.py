@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "judge"))
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from alignsmith.curate.judge import LLMJudge
-    from alignsmith.curate.judge_robustness import INJECTIONS, hh_rlhf_items, measure_injection_flips
+    from alignsmith.curate.judges.judge import LLMJudge
+    from alignsmith.curate.judges.robustness import INJECTIONS, hh_rlhf_items, measure_injection_flips
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

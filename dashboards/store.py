@@ -16,6 +16,8 @@ import pandas as pd
 import streamlit as st
 import yaml
 
+from alignsmith.evaluate.results import is_done
+
 
 class RunReadError(Exception):
     """A run file that exists but cannot be read; the message names the file and what to do."""
@@ -70,7 +72,7 @@ def discover_runs(root: Path) -> tuple[list[Run], list[Problem]]:
     for kind_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for run_dir in sorted((p for p in kind_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
                               key=lambda p: p.name, reverse=True):
-            run = Run(kind_dir.name, run_dir.name, run_dir, (run_dir / "DONE").exists())
+            run = Run(kind_dir.name, run_dir.name, run_dir, is_done(run_dir))
             runs.append(run)
             if not run.done:
                 problems.append(Problem(run.label, "no DONE file: the run is unfinished or was interrupted; "

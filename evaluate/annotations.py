@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import stable_hash
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import stable_hash
 
 FORMATS = ("auto", "alpaca_eval", "jsonl", "eval_run")
 
@@ -78,7 +78,7 @@ def _alpaca_rows(path: Path):
 
 
 def _jsonl_rows(path: Path):
-    from alignsmith.curate.datafiles import iter_jsonl
+    from alignsmith.curate.core.datafiles import iter_jsonl
     return iter_jsonl(path)
 
 

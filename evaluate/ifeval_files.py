@@ -12,9 +12,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from alignsmith.curate.datafiles import atomic_write_bytes, iter_rows
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.runs import RunFolder, metric
+from alignsmith.curate.core.datafiles import atomic_write_bytes, iter_rows
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.runs import RunFolder, metric
 
 MODES = ("strict", "loose")
 

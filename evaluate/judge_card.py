@@ -2,7 +2,7 @@
 
 Each gold item is a prompt with a human-preferred and a human-rejected answer. Which of the two is shown
 as "X" (the first answer of the both-orders protocol) is decided per item by a seeded coin, so the human
-labels are balanced and Cohen's kappa is defined. The LLM judge sees every item in both orders (curate.judge:
+labels are balanced and Cohen's kappa is defined. The LLM judge sees every item in both orders (curate.judges.judge:
 structured A/B choice, verdict probability averaged over orders); a reward model scores both answers and
 P(X better) = sigmoid(r_X - r_Y) (order-free by construction).
 
@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from alignsmith.curate.gold_pairs import read_gold
-from alignsmith.curate.hh_pairs import DEFAULT_HH_ROOT, HH_SPLITS, hh_gold
-from alignsmith.curate.records import stable_hash
+from alignsmith.curate.core.gold_pairs import read_gold
+from alignsmith.curate.core.paths import data_root as default_data_root
+from alignsmith.curate.core.records import stable_hash
+from alignsmith.curate.judges.hh_pairs import HH_SPLITS, hh_gold
 
 from .stats import bootstrap_mean_ci
 
@@ -57,7 +58,7 @@ def _orient(items: list[dict], seed: int) -> list[dict]:
 
 
 def _judge_llm(spec: dict, items: list[dict], options: dict) -> tuple[list[dict], dict]:
-    from alignsmith.curate.judge import LLMJudge
+    from alignsmith.curate.judges.judge import LLMJudge
     judge = LLMJudge(model=spec["model"], backend=spec["backend"], backend_options=options.get("backend_options"),
                      cache=options.get("cache"))
     try:
@@ -180,7 +181,7 @@ def judge_card(spec: str, *, gold: str | None = None, data_root: Path | None = N
     if gold:
         items, source = read_gold(gold), gold
     else:
-        root = data_root or DEFAULT_HH_ROOT
+        root = data_root or default_data_root() / "hh_rlhf"
         items, source = hh_gold(Path(root), per_split=per_split, skip=skip), f"HH-RLHF test ({', '.join(HH_SPLITS)})"
     items = _orient(items, seed)
     runner = {"llm": _judge_llm, "reward": _judge_reward, "length": _judge_length}[parsed["kind"]]

@@ -3,7 +3,7 @@
 Outcomes are 1 (model wins), 0 (reference wins) or 0.5 (tie). Judges are configuration (`judge=...`):
 - `verifiers`: the shared IFEval verifiers; more instructions followed (loose) wins;
 - `reward`: a reward model (sequence-classification head with one logit); higher reward wins;
-- `llm`: a generative judge asked "A or B" in both orders by structured output (curate.judge); the outcome is
+- `llm`: a generative judge asked "A or B" in both orders by structured output (curate.judges.judge); the outcome is
   P(model better) averaged over the orders, or the hard both-orders vote.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
 
-from alignsmith.curate.records import Messages, user_text
-from alignsmith.curate.registry import Registry
+from alignsmith.curate.core.records import Messages, user_text
+from alignsmith.curate.core.registry import Registry
 
 from .winrate import outcome_from_scores
 
@@ -89,7 +89,7 @@ class RewardModelJudge(Judge):
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from alignsmith.curate.models import resolve_model
+        from alignsmith.curate.core.models import resolve_model
         path = resolve_model(model_path)
         tok = AutoTokenizer.from_pretrained(path)
         if tok.pad_token is None:
@@ -116,13 +116,13 @@ class RewardModelJudge(Judge):
 
 def parse_choice(text: str) -> str | None:
     """'A' or 'B' from a free-text judge reply that names exactly one letter (punctuation ignored), else None."""
-    from alignsmith.curate.judge_prompts import parse_option
+    from alignsmith.curate.judges.prompts import parse_option
     return parse_option(text, ("A", "B"))
 
 
 @JUDGES.register("llm")
 class LLMJudge(Judge):
-    """A generative judge: the one implementation in `alignsmith.curate.judge` (injection-guarded prompts,
+    """A generative judge: the one implementation in `alignsmith.curate.judges.judge` (injection-guarded prompts,
     reply cache, structured A/B choice in both orders).
 
     Options: `judge_model`, `judge_backend` (vllm | hf | openai), `judge_backend_options`, `vote` ("prob":
@@ -141,8 +141,8 @@ class LLMJudge(Judge):
             raise ValueError(f"llm judge vote {options.get('vote')!r} is unknown; use 'prob' or 'both_orders'")
 
     def core(self):
-        """The shared judge (curate.judge.LLMJudge) this win-rate judge runs through."""
-        from alignsmith.curate.judge import LLMJudge as CoreJudge
+        """The shared judge (curate.judges.judge.LLMJudge) this win-rate judge runs through."""
+        from alignsmith.curate.judges.judge import LLMJudge as CoreJudge
         model = self.options.get("judge_model") or self.options.get("self_model")
         if self.backend is None and not model:
             raise ValueError("the llm judge needs judge_model=<model> (or a model being evaluated)")

@@ -12,9 +12,9 @@ import os
 from dataclasses import dataclass
 from typing import Sequence
 
-from alignsmith.curate.datafiles import iter_rows
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import prompt_id
+from alignsmith.curate.core.datafiles import iter_rows
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import prompt_id
 
 from .tasks import EvalItem
 

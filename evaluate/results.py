@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from alignsmith.curate.runs import runs_root
+from alignsmith.curate.core.runs import DONE_FILE, is_done, runs_root  # noqa: F401  (dashboards read them here)
 
 
 class IncompleteRunError(FileNotFoundError):
@@ -72,7 +72,7 @@ def load_eval_run(path: str | os.PathLike) -> EvalRun:
     path = Path(path)
     if not (path / "config.yaml").exists():
         raise FileNotFoundError(f"{path} is not a run folder (no config.yaml)")
-    if not (path / "DONE").exists():
+    if not is_done(path):
         raise IncompleteRunError(f"{path} has no DONE marker: the run is unfinished or crashed; "
                                  "re-run the same command to resume it")
     config = yaml.safe_load((path / "config.yaml").read_text(encoding="utf-8")) or {}
@@ -90,7 +90,7 @@ def finished_runs(root: str | os.PathLike | None = None, kind: str = "eval") -> 
     folder = base / kind
     if not folder.exists():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_dir() and (p / "DONE").exists())
+    return sorted(p for p in folder.iterdir() if p.is_dir() and is_done(p))
 
 
 def index_row(path: Path) -> dict:

@@ -1,7 +1,7 @@
 """Human reviews on the evaluate floor: agreement between reviewers and with the judge, gold export,
 and the reviews-file API for the dashboard (which may import only `evaluate`).
 
-The file format and its locked appends live in `alignsmith.curate.reviews` (apply-review, a curate
+The file format and its locked appends live in `alignsmith.curate.pairs.reviews` (apply-review, a curate
 command, needs them); they are re-exported here so the dashboard has one place to import from.
 Labels are read in pair terms (`chosen` / `rejected` / `tie`: which side of the reviewed pair is
 better), whatever order the reviewer saw the answers in.
@@ -15,10 +15,10 @@ from itertools import combinations
 from pathlib import Path
 from typing import Iterable
 
-from alignsmith.curate.datafiles import read_parquet, write_jsonl
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import as_messages, user_text
-from alignsmith.curate.reviews import (
+from alignsmith.curate.core.datafiles import read_parquet, write_jsonl
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import as_messages, user_text
+from alignsmith.curate.pairs.reviews import (
     DECISIONS,
     LABELS,
     VERDICTS,

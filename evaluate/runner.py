@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alignsmith.curate.run_state import file_sha256
-from alignsmith.curate.runs import RunFolder
+from alignsmith.curate.core.run_state import file_sha256
+from alignsmith.curate.core.runs import RunFolder
 
 from .responses import match_responses
 from .tasks import EvalItem, EvalSample, Task, get_task
@@ -46,12 +46,12 @@ def model_record(model: str | None) -> dict:
     """The model's resolved folder, its checkpoint lineage and chat-template hash (when it is local)."""
     if not model:
         return {"model": None}
-    from alignsmith.curate.models import ModelNotFoundError, resolve_model
+    from alignsmith.curate.core.models import ModelNotFoundError, resolve_model
     try:
         path = Path(resolve_model(model))
     except ModelNotFoundError:
         return {"model": model, "model_path": None}  # a label for scored responses, or a remote model
-    from alignsmith.curate.run_state import require_finished
+    from alignsmith.curate.core.run_state import require_finished
     require_finished(path)  # weights inside a killed or running training run are not a model to evaluate
     record: dict[str, Any] = {"model": model, "model_path": str(path.resolve())}
     lineage = path / LINEAGE_FILE

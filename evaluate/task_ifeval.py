@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from alignsmith.curate.datafiles import iter_rows
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import as_messages, clean_kwargs, prompt_id, user_text
+from alignsmith.curate.core.datafiles import iter_rows
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import as_messages, clean_kwargs, prompt_id, user_text
 
 from .tasks import TASKS, EvalItem, EvalSample, MetricSpec, Task, data_path
 
@@ -101,7 +101,7 @@ def _hub_rows(name: str, split: str) -> list[tuple[int, dict]]:
 
 @TASKS.register("constraints")
 class ConstraintsTask(_VerifiedTask):
-    """The built-in held-out prompts with verifiable constraints (`alignsmith.curate.demo_prompts`)."""
+    """The built-in held-out prompts with verifiable constraints (`alignsmith.curate.generate.demo_prompts`)."""
 
     name = "constraints"
     version = "1"
@@ -113,7 +113,7 @@ class ConstraintsTask(_VerifiedTask):
             path = str(self.options["prompts"])
             rows, where = list(iter_rows(path)), path
         else:
-            from alignsmith.curate.demo_prompts import load_demo_prompts
+            from alignsmith.curate.generate.demo_prompts import load_demo_prompts
             split = self.options.get("split", "eval")
             rows, where = list(enumerate(load_demo_prompts(split=split), 1)), f"demo prompts ({split})"
         items = []

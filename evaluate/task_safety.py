@@ -20,8 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from alignsmith.curate.datafiles import iter_rows
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.datafiles import iter_rows
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import prompt_text
 
 from .tasks import TASKS, EvalItem, EvalSample, MetricSpec, Task, data_path, interleave
 
@@ -110,7 +111,7 @@ class SafetyTask(Task):
         if self._detector is None:
             from alignsmith.curate.safety import RefusalDetector
             self._detector = RefusalDetector()
-        prompts = [s.item.prompt[-1]["content"] for s in samples]
+        prompts = [prompt_text(s.item.prompt) for s in samples]
         return [bool(x) for x in self._detector.predict([s.response for s in samples], prompts=prompts)]
 
     def score_batch(self, samples: Sequence[EvalSample]) -> list[dict[str, float | None]]:

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from alignsmith.curate.datafiles import iter_rows, read_parquet
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import as_messages, prompt_id
-from alignsmith.curate.runs import metric
+from alignsmith.curate.core.datafiles import iter_rows, read_parquet
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import as_messages, prompt_id
+from alignsmith.curate.core.runs import metric
 
 from .judges import JUDGES, Matchup
 from .tasks import TASKS, EvalItem, EvalSample, MetricSpec, Task, data_path
@@ -106,7 +106,7 @@ class WinRateTask(Task):
 
     def _judge_card_notes(self) -> dict:
         """The judge's card (agreement with humans) and loud warnings, recorded with the win rate."""
-        from alignsmith.curate.judge_cards import judge_card_summary
+        from alignsmith.curate.judges.cards import judge_card_summary
 
         from .judge_card import self_preference_warning
         judge_model = self.options.get("judge_model") or self._model

@@ -6,22 +6,16 @@ named value aggregates into a run metric (mean, or a weighted mean) and whether 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Sequence
 
-from alignsmith.curate.records import Messages, prompt_id
-from alignsmith.curate.registry import Registry
-from alignsmith.curate.runs import metric
+from alignsmith.curate.core.paths import data_root
+from alignsmith.curate.core.records import EvalItem  # noqa: F401  (tasks name it here)
+from alignsmith.curate.core.registry import Registry
+from alignsmith.curate.core.runs import metric
 
 from .stats import bootstrap_mean_ci, weighted_mean
-
-DEFAULT_DATA_DIR = Path("..") / "shared" / "data"
-
-
-def data_root() -> Path:
-    """Where public eval data lives: $ALIGNSMITH_DATA, else ../shared/data relative to the working dir."""
-    return Path(os.environ.get("ALIGNSMITH_DATA") or DEFAULT_DATA_DIR)
 
 
 def data_path(option: str | os.PathLike | None, default_relative: str, what: str) -> Path:
@@ -32,21 +26,6 @@ def data_path(option: str | os.PathLike | None, default_relative: str, what: str
             f"{what} not found at {path}; pass the path as a task option (eval run --set TASK.OPTION=PATH) "
             f"or set $ALIGNSMITH_DATA to the folder that holds {default_relative}")
     return path
-
-
-@dataclass
-class EvalItem:
-    """One thing to answer: a stable id within the task, the chat prompt, and task-specific fields."""
-
-    item_id: str
-    prompt: Messages
-    info: dict[str, Any] = field(default_factory=dict)
-    subset: str = ""
-
-    @property
-    def prompt_id(self) -> str:
-        """Stable id of the item's prompt (records.prompt_id)."""
-        return prompt_id(self.prompt)
 
 
 @dataclass
@@ -164,7 +143,7 @@ def get_task(name: str, **options: Any) -> Task:
     """Construct a task by name; unknown names raise with the closest known names."""
     cls = TASKS.get(name)
     if any("OPTIONS" in vars(k) for k in cls.__mro__):  # tasks that declare their options get them checked
-        from alignsmith.curate.config import check_call_options
+        from alignsmith.curate.core.config import check_call_options
         options = check_call_options(cls, options, f"eval task {name!r} option")
     return cls(**options)
 

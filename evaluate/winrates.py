@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from alignsmith.curate.datafiles import atomic_write_bytes
-from alignsmith.curate.runs import RunFolder, metric
+from alignsmith.curate.core.datafiles import atomic_write_bytes
+from alignsmith.curate.core.runs import RunFolder, metric
 
 from .annotations import Annotations, read_annotations
 from .lc_glm import LCResult, LCSettings, lc_win_rates

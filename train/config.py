@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alignsmith.curate.config import check_fields, parse_value, read_yaml_file
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.config import check_fields, parse_value, read_yaml_file
+from alignsmith.curate.core.errors import InputError
 
 METHODS = ("sft", "rm", "dpo", "ppo", "grpo")
 

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.run_state import file_sha256
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.run_state import file_sha256, is_done
 
 # Which file of an `alignsmith pairs` (or prompts) run folder each method reads, first found wins.
 RUN_FOLDER_FILES = {
@@ -54,7 +54,7 @@ def find_dataset_file(dataset: str | None, method: str) -> Path:
         raise InputError(f"no dataset given; pass --dataset (a run folder or a Parquet/JSONL file for {method})")
     path = Path(dataset)
     if path.is_dir():
-        if (path / "config.yaml").exists() and not (path / "DONE").exists():
+        if (path / "config.yaml").exists() and not is_done(path):
             raise InputError("run folder is unfinished (no DONE file); finish or re-run that stage first",
                              path=str(path))
         for name in RUN_FOLDER_FILES[method]:
@@ -84,7 +84,7 @@ def find_card(path: Path) -> str | None:
 def load_training_rows(dataset: str | None, method: str, *, max_rows: int | None = None,
                        need_verifier_columns: bool = False) -> tuple[list[dict], DatasetInfo]:
     """Read and check the rows for `method`; keep only the columns TRL should see."""
-    from alignsmith.curate.datafiles import iter_rows
+    from alignsmith.curate.core.datafiles import iter_rows
     path = find_dataset_file(dataset, method)
     numbered = list(iter_rows(path))
     lines, rows = [n for n, _ in numbered], [r for _, r in numbered]
@@ -102,7 +102,7 @@ def load_training_rows(dataset: str | None, method: str, *, max_rows: int | None
 
 
 def _trl_row(row: dict, columns: tuple[str, ...], path: Path, line: int) -> dict:
-    from alignsmith.curate.records import as_messages
+    from alignsmith.curate.core.records import as_messages
     out = {}
     for col in columns:
         value = row.get(col)
@@ -118,7 +118,7 @@ def _trl_row(row: dict, columns: tuple[str, ...], path: Path, line: int) -> dict
             value = _assistant_turns(value, col, path, line)
         elif col == "kwargs":
             # JSON text: Arrow would otherwise merge every constraint's kwargs into one struct of nulls.
-            from alignsmith.curate.records import clean_kwargs
+            from alignsmith.curate.core.records import clean_kwargs
             value = json.dumps([clean_kwargs(k) for k in (value or [])])
             col = "constraint_kwargs"  # TRL passes columns to reward functions by name; avoid `kwargs`
         elif col == "instruction_id_list":

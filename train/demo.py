@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from alignsmith.curate.models import EMBEDDED_MODEL
+from alignsmith.curate.core.models import EMBEDDED_MODEL
 
 
 @dataclass
@@ -72,9 +72,9 @@ def _in_fresh_process(isolate: bool, fn, *args):
 
 def run_demo(config: DemoConfig) -> Path:
     """Run the demo; return the demo summary folder (runs/demo/<utc-time>/)."""
-    from alignsmith.curate.datafiles import atomic_write_bytes, write_json
-    from alignsmith.curate.demo_prompts import load_demo_prompts
-    from alignsmith.curate.runs import runs_root
+    from alignsmith.curate.core.datafiles import write_json
+    from alignsmith.curate.core.runs import runs_root, write_done
+    from alignsmith.curate.generate.demo_prompts import load_demo_prompts
 
     from .demo_ifeval import ifeval_report, resolve_ifeval_slice
     from .quiet import quiet_environment
@@ -131,7 +131,7 @@ def run_demo(config: DemoConfig) -> Path:
                "ifeval_eval_runs": {k: str(v) for k, v in ifeval_runs.items()},
                "report": report, "timings": {k: round(v, 1) for k, v in timings.items()}}
     write_json(folder / "summary.json", summary)
-    atomic_write_bytes(folder / "DONE", (stamp + "\n").encode())
+    write_done(folder, stamp + "\n")
     print_report(report, summary, folder)
     return folder
 
@@ -151,7 +151,7 @@ def _ifeval_stage(config: DemoConfig, ifeval: tuple[str, int, int], models: dict
 
 
 def _generate(config: DemoConfig, train_rows: list[dict]):
-    from alignsmith.curate.generate import GenerateConfig, generate
+    from alignsmith.curate.generate.run import GenerateConfig, generate
     gen_config = GenerateConfig(prompts="builtin:demo/train", model=config.model, backend=config.backend,
                                 n=config.n, temperature=config.temperature, max_tokens=config.max_tokens,
                                 seed=config.seeds[0])
@@ -159,10 +159,10 @@ def _generate(config: DemoConfig, train_rows: list[dict]):
 
 
 def _curate_and_pair(config: DemoConfig, gen_dir: Path):
-    from alignsmith.curate.generate import load_candidates
-    from alignsmith.curate.pairs import build_pairs
-    from alignsmith.curate.pairs_export import write_pairs_run
-    from alignsmith.curate.pipeline import curate_run
+    from alignsmith.curate.generate.run import load_candidates
+    from alignsmith.curate.pairs.build import build_pairs
+    from alignsmith.curate.pairs.export import write_pairs_run
+    from alignsmith.curate.pipeline.run import curate_run
 
     prompts, candidates = load_candidates(gen_dir)
     curated = curate_run(candidates, prompts, [{"name": "empty"}, {"name": "truncated"}],

@@ -20,8 +20,8 @@ TRAIN_EVALS_FILE = "train_evals.jsonl"
 
 def load_eval_prompts(path: str, n_prompts: int) -> list[dict]:
     """The first `n_prompts` rows that carry constraints (prompt, instruction_id_list, kwargs)."""
-    from alignsmith.curate.datafiles import read_rows
-    from alignsmith.curate.records import as_messages, clean_kwargs
+    from alignsmith.curate.core.datafiles import read_rows
+    from alignsmith.curate.core.records import as_messages, clean_kwargs
     out = []
     for row in read_rows(path):
         ids = list(row.get("instruction_id_list") or [])
@@ -59,7 +59,7 @@ def greedy_answers(model, tokenizer, prompts: list[list[dict]], max_tokens: int)
 
 def score_answers(items: list[dict], answers: list[str], verify: Callable, mode: str) -> dict:
     """Prompt-level (all constraints met) and instruction-level accuracy, plus the mean fraction met."""
-    from alignsmith.curate.records import user_text
+    from alignsmith.curate.core.records import user_text
     per_prompt, met, total = [], 0, 0
     for item, answer in zip(items, answers):
         verdicts = verify(item["instruction_id_list"], item["kwargs"], answer,
@@ -112,7 +112,7 @@ def append_eval(output_dir: Path, record: dict) -> None:
         f.write(json.dumps(record, ensure_ascii=False) + "\n")
     ckpt = Path(record["checkpoint"])
     if ckpt.is_dir():
-        from alignsmith.curate.datafiles import write_json
+        from alignsmith.curate.core.datafiles import write_json
         write_json(ckpt / "train_eval.json", record)
 
 

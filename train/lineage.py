@@ -12,7 +12,7 @@ LINEAGE_FILE = "alignsmith_lineage.json"
 
 def lineage_record(config: dict, dataset: dict | None, base_model: str, **extra) -> dict:
     """The lineage dict: training config, dataset fingerprint/card, base model, git revision, versions."""
-    from alignsmith.curate.runs import git_sha, package_versions
+    from alignsmith.curate.core.runs import git_sha, package_versions
     record = {"training_config": config, "dataset": dataset, "base_model": base_model,
               "git_revision": git_sha(), "versions": package_versions(),
               "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
@@ -28,7 +28,7 @@ def lineage_record(config: dict, dataset: dict | None, base_model: str, **extra)
 
 def write_lineage(folder: str | Path, record: dict, **extra) -> Path:
     """Write `alignsmith_lineage.json` into `folder` (atomically)."""
-    from alignsmith.curate.datafiles import write_json
+    from alignsmith.curate.core.datafiles import write_json
     path = Path(folder) / LINEAGE_FILE
     write_json(path, {**record, **extra, "checkpoint": str(Path(folder))})
     return path

@@ -19,7 +19,7 @@ def _prepare(config: TrainConfig, method: str, callbacks: list | None = None,
              **row_options) -> tuple[TrainingRun, object]:
     if config.method != method:
         raise ValueError(f"config is for {config.method!r}, not {method!r}")
-    from alignsmith.curate.run_state import input_fingerprint
+    from alignsmith.curate.core.run_state import input_fingerprint
     rows, info = load_training_rows(config.dataset, method, max_rows=config.max_rows, **row_options)
     run = TrainingRun(config, callbacks, inputs=[input_fingerprint(info.path)])
     run.dataset_info = info

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.errors import InputError
 
 from .config import QloraOptions
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.errors import InputError
 
 from .config import TrainConfig, trl_config
 from .methods import _prepare, _train
@@ -51,13 +51,12 @@ def check_same_vocabulary(reward_model, tokenizer, path: str) -> None:
 
 def verifier_reward(prompts, completions, instruction_id_list, constraint_kwargs, **_) -> list[float]:
     """GRPO reward: the fraction of a prompt's verifiable constraints the completion meets (0..1)."""
-    from alignsmith.curate.records import user_text
+    from alignsmith.curate.core.records import prompt_text
     from alignsmith.curate.verifiers import verify
     rewards = []
     for prompt, completion, ids, kwargs_json in zip(prompts, completions, instruction_id_list, constraint_kwargs):
         text = completion[-1]["content"] if isinstance(completion, list) else completion
-        prompt_text = user_text(prompt) if isinstance(prompt, list) else prompt
-        verdicts = verify(list(ids), json.loads(kwargs_json), text, prompt=prompt_text, mode="strict")
+        verdicts = verify(list(ids), json.loads(kwargs_json), text, prompt=prompt_text(prompt), mode="strict")
         rewards.append(sum(map(bool, verdicts)) / len(verdicts) if verdicts else 0.0)
     return rewards
 

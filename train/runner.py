@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.errors import InputError
 
 from .config import TrainConfig
 from .data import DatasetInfo
@@ -39,8 +39,8 @@ class TrainingRun:
     """One run in progress: its config, folder, base model, dataset info and lineage record."""
 
     def __init__(self, config: TrainConfig, extra_callbacks: list | None = None, inputs: list[dict] | None = None):
-        from alignsmith.curate.models import resolve_model
-        from alignsmith.curate.runs import RunConflictError, RunFolder
+        from alignsmith.curate.core.models import resolve_model
+        from alignsmith.curate.core.runs import RunConflictError, RunFolder
         self.config = config
         if config.out is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
             # Each process would stamp its own new run folder; one shared folder must be named.
@@ -111,7 +111,7 @@ def load_sequence_classifier(path: str, *, what: str = "reward model", num_label
     import torch
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
-    from alignsmith.curate.models import resolve_model
+    from alignsmith.curate.core.models import resolve_model
     folder = resolve_model(path)
     if num_labels is None:
         archs = AutoConfig.from_pretrained(folder).architectures or []
@@ -148,7 +148,7 @@ def final_loss(log_history: list[dict]) -> float | None:
 
 def finish(run: TrainingRun, trainer, tokenizer, *, always_merge: bool = False) -> TrainResult:
     """Save final (and merged) weights with lineage, write metrics and DONE, print the summary."""
-    from alignsmith.curate.runs import metric
+    from alignsmith.curate.core.runs import metric
     out = Path(run.output_dir)
     final = out / "final"
     trainer.save_model(str(final))  # collective under DeepSpeed: every process calls it

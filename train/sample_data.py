@@ -44,7 +44,7 @@ def sft_rows_from_pairs(pairs: list[dict]) -> list[dict]:
 
 def ifeval_prompts(path: str | Path, n: int, max_chars: int = 300) -> list[dict]:
     """The first `n` IFEval prompts (trimmed to `max_chars`) with their constraints."""
-    from alignsmith.curate.datafiles import read_rows
+    from alignsmith.curate.core.datafiles import read_rows
     rows = read_rows(path)[:n]
     return [{"prompt": [{"role": "user", "content": r["prompt"][:max_chars]}],
              "instruction_id_list": r["instruction_id_list"], "kwargs": r["kwargs"]} for r in rows]

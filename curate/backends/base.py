@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar, Iterable, Iterator, Sequence
 
-from ..records import Messages
-from ..registry import Registry
+from ..core.records import Messages
+from ..core.registry import Registry
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import zlib
 
-from ..records import Messages
+from ..core.records import Messages
 
 
 def render_prompt_ids(tokenizer, messages: Messages) -> list[int]:

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..records import Messages
+from ..core.records import Messages
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..records import Messages
+from ..core.records import Messages
 from .base import BACKENDS, Backend, Completion, GenParams
 from .chat import context_limit, render_prompt_ids, request_seed
 
@@ -20,7 +20,7 @@ class HFBackend(Backend):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from ..models import resolve_model
+        from ..core.models import resolve_model
         path = resolve_model(model)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.lm = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))

@@ -9,7 +9,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Iterable, Iterator, Sequence
 
-from ..records import Messages, prompt_id
+from ..core.records import Messages, prompt_id
 from .base import BACKENDS, Backend, Completion, GenParams
 from .chat import request_seed
 

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from ..records import Messages
+from ..core.records import Messages
 from .base import BACKENDS, Backend, Completion, GenParams
 from .chat import render_prompt_ids, request_seed
 
@@ -48,7 +48,7 @@ class VLLMBackend(Backend):
         prepare_vllm_env(options.get("workdir"))
         from vllm import LLM
 
-        from ..models import resolve_model
+        from ..core.models import resolve_model
         path = resolve_model(model)
         engine_args = dict(model=path, dtype=dtype, max_model_len=max_model_len, seed=0,
                            trust_remote_code=False)

@@ -10,8 +10,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..quarantine import MAX_TEXT_CHARS, quarantined, text_of, text_problem
-from ..records import normalise_text, stable_hash
+from ..core.quarantine import MAX_TEXT_CHARS, quarantined, text_of, text_problem
+from ..core.records import normalise_text, stable_hash
 from .clusters import duplicate_of, priorities
 from .minhash import MinHashConfig, near_duplicate_pairs
 
@@ -61,7 +61,7 @@ def exact_pairs(texts: Sequence[str]) -> np.ndarray:
 def semantic_pairs(texts: Sequence[str], threshold: float, batch_size: int = 64,
                    block: int = 2048) -> np.ndarray:
     """Pairs (i < j) whose all-MiniLM-L6-v2 embeddings have cosine >= threshold (blockwise, O(n^2))."""
-    from ..embeddings import embed
+    from ..core.embeddings import embed
     vectors = embed(list(texts), batch_size=batch_size)
     found = []
     for start in range(0, len(vectors), block):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..alpaca_template import JOIN_STYLES, join_instruction_input
+from ..generate.alpaca_template import JOIN_STYLES, join_instruction_input
 from .base import Importer, Record, RowSkip, optional_text, require_text
 
 # Plain provenance fields carried onto the rows when present (AlpacaEval: generator, dataset; seed tasks: id).

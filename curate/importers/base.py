@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..records import Messages
-from ..registry import Registry
+from ..core.records import Messages
+from ..core.registry import Registry
 
 BUILTIN_IMPORTERS = {
     "alpaca": "alignsmith.curate.importers.alpaca:AlpacaImporter",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records import Messages
+from ..core.records import Messages
 from .base import Importer, Record, RowSkip, every_reply, split_last_reply
 
 # ShareGPT dumps name the speakers in several ways; each maps to one chat role.

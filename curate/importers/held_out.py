@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..gold_pairs import pair_item_key, read_gold
-from ..hh_pairs import hh_gold
-from ..records import prompt_id, stable_hash
+from ..core.gold_pairs import pair_item_key, read_gold
+from ..core.records import prompt_id, stable_hash
+from ..judges.hh_pairs import hh_gold
 from .base import Record
 
 HH_GOLD = "hh-rlhf"

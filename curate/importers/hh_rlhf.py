@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ..records import Messages
+from ..core.records import Messages
 from .base import Importer, Record, RowSkip, require_text
 
 # A speaker marker: a blank line, the speaker and a colon. Turn text may itself contain single newlines.

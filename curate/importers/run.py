@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..datafiles import iter_rows
-from ..errors import InputError
-from ..records import candidate_id, make_prompt_row
-from ..run_state import file_sha256
-from ..runs import RunFolder
+from ..core.datafiles import iter_rows
+from ..core.errors import InputError
+from ..core.records import candidate_id, make_prompt_row
+from ..core.run_state import file_sha256
+from ..core.runs import RunFolder
 from .base import IMPORTERS, Importer, Record, RowSkip, get_importer, importer_class
 from .held_out import GoldHoldOut
 
@@ -87,7 +87,7 @@ def read_source(path: Path, strict: bool) -> tuple[list[tuple[int, dict]], list[
                 raise
             return rows, [], e
         return rows, [], None
-    from ..quarantine import read_rows_quarantined
+    from ..core.quarantine import read_rows_quarantined
     rows, unreadable = read_rows_quarantined(path)
     bad = [{"line": u["_line"], "field": None, "drop_reason": u["drop_reason"].replace("input:", "import:", 1),
             "raw": u["raw"]} for u in unreadable]
@@ -188,7 +188,7 @@ def import_dataset(path: str | os.PathLike, fmt: str = "auto", out: str | os.Pat
         config["exclude_gold"] = hold_out.describe()
     pairs_result = None
     if candidates:
-        from ..pairs import PairsConfig, build_pairs
+        from ..pairs.build import PairsConfig, build_pairs
         pairs_config = PairsConfig.from_dict({**RATED_PAIRS_DEFAULTS, **(pairs_overrides or {})})
         config["pairs"] = pairs_config.to_dict()
         pairs_result = build_pairs(candidates, prompts, pairs_config)

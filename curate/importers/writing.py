@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..datafiles import atomic_write_bytes, write_json, write_parquet
-from ..runs import RunFolder, metric
+from ..core.datafiles import atomic_write_bytes, write_json, write_parquet
+from ..core.runs import RunFolder, metric
 
 
 def write_import_run(run: RunFolder, result: Any, config: dict, pairs_result: Any | None) -> None:
@@ -26,7 +26,7 @@ def write_import_run(run: RunFolder, result: Any, config: dict, pairs_result: An
         card["held_out"] = result.held_out
     markdown = import_card_markdown(card)
     if pairs_result is not None:
-        from ..dataset_card import card_data, card_markdown
+        from ..pairs.card import card_data, card_markdown
         write_parquet(run.file("scored_candidates.parquet"), pairs_result.candidates)
         write_parquet(run.file("dropped_candidates.parquet"), pairs_result.dropped_candidates)
         write_parquet(run.file("dropped_pairs.parquet"), pairs_result.dropped_pairs)

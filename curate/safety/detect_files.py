@@ -4,8 +4,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from ..datafiles import iter_rows, write_jsonl
-from ..errors import InputError
+from ..core.datafiles import iter_rows, write_jsonl
+from ..core.errors import InputError
 
 
 def read_texts(path: str | Path, text_field: str, extra_field: str | None = None
@@ -32,8 +32,8 @@ def read_texts(path: str | Path, text_field: str, extra_field: str | None = None
 def _rows(path: Path):
     # CSV cells are read as text: a cell "42" is a string to classify, not a number to reject.
     if path.suffix == ".csv" and path.exists():
-        from ..datafiles import iter_csv
-        from ..run_state import require_finished
+        from ..core.datafiles import iter_csv
+        from ..core.run_state import require_finished
         require_finished(path)
         yield from iter_csv(path, cells_as_text=True)
     else:

@@ -12,7 +12,7 @@ def encode(texts: Sequence[str], *, max_tokens: int, model_path: str | None = No
     """
     import numpy as np
 
-    from ..embeddings import embed
+    from ..core.embeddings import embed
     order = np.argsort([len(t) for t in texts], kind="stable")
     vectors = embed([texts[i] for i in order], batch_size=32, model_path=model_path, max_tokens=max_tokens)
     out = np.empty_like(vectors)

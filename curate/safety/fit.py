@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..models import EMBEDDED_MODEL
+from ..core.models import EMBEDDED_MODEL
 from .embedder import encode
 from .linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
 from .lm_features import lm_features

@@ -55,13 +55,13 @@ class HarmfulPromptClassifier:
             else None
 
     def _open_cache(self, weights: str, cache_path: str | None):
-        from ..models import resolve_model
+        from ..core.models import resolve_model
         from .score_cache import ScoreCache, head_file_bytes, model_identity, namespace
         meta = self.head.meta
         if meta.get("features") == "lm_hidden":
             model = model_identity(resolve_model(self._feature_model or meta["feature_model"]))
         else:
-            from ..embeddings import default_model_path
+            from ..core.embeddings import default_model_path
             model = model_identity(self._embedding_model or default_model_path())
         space = namespace(kind=b"harmful_prompt", head=head_file_bytes(weights), model=model,
                           sentences=self.sentences, precision=self.precision)

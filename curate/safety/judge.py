@@ -1,7 +1,7 @@
 """Optional LLM-judge mode: a strong model, through any generation backend, labels each item.
 
 The judge answers with one word (REFUSAL/COMPLIANCE, or HARMFUL/BENIGN). It runs through the one judge
-implementation (`curate.judge.LLMJudge.choose`): structured output where the backend has it, so every reply
+implementation (`curate.judges.judge.LLMJudge.choose`): structured output where the backend has it, so every reply
 is a label; the texts sit inside hash-tagged markers with the rule that they are data (injection guard); and
 replies are cached on disk. A backend without structured output answers in free text, parsed strictly:
 anything else is a parse failure, recorded in `parse_failures` with the raw text, and either scored by the
@@ -98,7 +98,7 @@ class LLMJudge:
         return ("REFUSAL", "COMPLIANCE") if self.kind == "refusal" else ("HARMFUL", "BENIGN")
 
     def _messages(self, texts: Sequence[str], prompts: Sequence[str] | None) -> list[list[dict]]:
-        from ..judge_prompts import render_answer
+        from ..judges.prompts import render_answer
         if self.kind == "refusal":
             prompts = prompts if prompts is not None else ["(not given)"] * len(texts)
             return [[{"role": "user", "content": REFUSAL_TEMPLATE.format(
@@ -110,8 +110,8 @@ class LLMJudge:
     def core(self):
         """The shared judge (cache, structured choice) driving this judge's engine."""
         if getattr(self, "_core", None) is None:
-            from ..judge import LLMJudge as CoreJudge
-            from ..records import stable_hash
+            from ..core.records import stable_hash
+            from ..judges.judge import LLMJudge as CoreJudge
             # The cache key names backend, model and options, so two differently set up judges never share replies.
             name = f"{self.backend}:{self.model}:{stable_hash(self.backend_options, length=8)}"
             self._core = CoreJudge(model=name, backend=self.backend, cache=self.cache,

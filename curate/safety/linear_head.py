@@ -38,7 +38,7 @@ class LinearHead:
 
     def save(self, path: str | Path) -> None:
         """Write the head as JSON (atomically); one line per number only for small heads."""
-        from ..datafiles import atomic_write_bytes, write_json
+        from ..core.datafiles import atomic_write_bytes, write_json
         if len(self.coef) <= 512:
             write_json(path, self.to_json())
         else:  # thousands of numbers: compact JSON keeps the file small

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Sequence
 
-from ..models import EMBEDDED_MODEL, resolve_model
+from ..core.models import EMBEDDED_MODEL, resolve_model
 
 DEFAULT_LAYERS = (16, 19, 22)
 DEFAULT_POOLS = ("last", "mean")

@@ -17,20 +17,18 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..filtering import FILTERS, Filter
-from ..records import as_messages, user_text
-from ..scoring import SCORERS, Scorer
+from ..core.records import prompt_text
+from ..steps.base import FILTERS, Filter
+from ..steps.scoring import SCORERS, Scorer
 
 HARMFUL_COMPLIANCE_ACTIONS = ("drop", "label")
 HELP_SEEKING_CATEGORIES = ("help_seeking",)
 
 
 def _prompt_text(row: dict) -> str | None:
-    prompt = row.get("prompt")
-    if isinstance(prompt, str):
-        return prompt
+    """The prompt's text, or None when the row has none or it is unreadable (the row is then quarantined)."""
     try:
-        return user_text(as_messages(prompt)) if prompt else None
+        return prompt_text(row.get("prompt"), default=None)
     except (KeyError, TypeError):
         return None
 

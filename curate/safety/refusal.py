@@ -59,7 +59,7 @@ class RefusalDetector:
         self._embedding_model = embedding_model
         self._cache = None
         if cache and use_model:
-            from ..embeddings import default_model_path
+            from ..core.embeddings import default_model_path
             from .score_cache import ScoreCache, head_file_bytes, model_identity, namespace
             space = namespace(kind=b"refusal", head=head_file_bytes(weights or REFUSAL_WEIGHTS),
                               model=model_identity(embedding_model or default_model_path()))

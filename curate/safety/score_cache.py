@@ -25,7 +25,7 @@ CACHE_ENV_OFF = "ALIGNSMITH_SAFETY_CACHE"  # set to "0" to switch the cache off 
 
 def default_cache_path() -> Path:
     """$ALIGNSMITH_CACHE/safety/scores.sqlite (default ~/.cache/alignsmith/safety/scores.sqlite)."""
-    from ..models import cache_dir
+    from ..core.models import cache_dir
     return cache_dir() / "safety" / "scores.sqlite"
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..records import as_messages, user_text
+from ..core.records import prompt_text
 from .base import VerifierError, build_verifier
 
 MODES = ("strict", "loose")
@@ -54,10 +54,9 @@ def constraint_report(prompt_row: dict, response: Any, mode: str = "strict") -> 
     """
     ids = list(prompt_row.get("instruction_id_list") or [])
     kwargs = prompt_row.get("kwargs")
-    prompt = prompt_row.get("prompt") or ""
-    prompt_text = user_text(as_messages(prompt)) if prompt else ""
+    text_of_prompt = prompt_text(prompt_row.get("prompt"))
     key = prompt_row.get("key", prompt_row.get("prompt_id"))
-    results = verify(ids, None if kwargs is None else list(kwargs), response, prompt=prompt_text,
+    results = verify(ids, None if kwargs is None else list(kwargs), response, prompt=text_of_prompt,
                      mode=mode, key=key)
     verdicts: dict[str, bool] = {}
     for instruction_id, ok in zip(ids, results):

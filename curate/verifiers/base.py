@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..errors import InputError
-from ..registry import Registry
+from ..core.errors import InputError
+from ..core.registry import Registry
 
 # The comparison words IFEval uses in its numeric kwargs.
 LESS_THAN, AT_LEAST = "less than", "at least"

@@ -27,7 +27,7 @@ def _nltk_with_env_paths():
     """Import nltk, making sure every NLTK_DATA entry is searched even if nltk was imported before it was set."""
     import nltk
 
-    from ..nltk_setup import nltk_data_dir
+    from ..core.nltk_setup import nltk_data_dir
     own = str(nltk_data_dir())
     if own not in nltk.data.path:
         nltk.data.path.append(own)  # after the user's paths: NLTK_DATA and nltk's defaults win

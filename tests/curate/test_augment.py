@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from alignsmith.curate.augment import augment_prompts, load_instructions
-from alignsmith.curate.augment_catalog import CONFLICTS, TEMPLATES, conflicts
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import make_prompt_row
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import make_prompt_row
+from alignsmith.curate.generate.augment import augment_prompts, load_instructions
+from alignsmith.curate.generate.augment_catalog import CONFLICTS, TEMPLATES, conflicts
 from alignsmith.curate.verifiers import VERIFIERS, VerifierError, verify
 from alignsmith.train.cli import main
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from alignsmith.curate.config import add_config_args, args_to_overrides, load_config
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.config import add_config_args, args_to_overrides, load_config
+from alignsmith.curate.core.errors import InputError
 
 
 @dataclass

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from alignsmith.curate.config import apply_set, load_config, load_yaml, read_yaml_file
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.generate import GenerateConfig
-from alignsmith.curate.pairs import PairsConfig
+from alignsmith.curate.core.config import apply_set, load_config, load_yaml, read_yaml_file
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.generate.run import GenerateConfig
+from alignsmith.curate.pairs.build import PairsConfig
 from alignsmith.train.cli import main
 
 PAIRS_SRC = Path(__file__).resolve().parent / "pairs_smollm2_candidates.jsonl"
@@ -88,6 +88,6 @@ def test_train_overrides_are_type_checked():
 def test_the_type_check_imports_neither_vllm_nor_torch():
     import subprocess
     import sys
-    code = ("import sys\nfrom alignsmith.curate.config import check_value\ncheck_value('x', float | None, 1)\n"
+    code = ("import sys\nfrom alignsmith.curate.core.config import check_value\ncheck_value('x', float | None, 1)\n"
             "assert 'vllm' not in sys.modules and 'torch' not in sys.modules, sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)

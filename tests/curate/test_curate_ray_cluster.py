@@ -38,8 +38,8 @@ STEPS = ["empty", "truncated", "leakage", "repetition", {"filter": "language", "
 
 
 def test_cluster_matches_local_and_survives_losing_the_worker(shared_data, monkeypatch):
-    from alignsmith.curate.pipeline import curate_rows
-    from alignsmith.curate.ray_cluster import LocalRayCluster
+    from alignsmith.curate.pipeline.ray_cluster import LocalRayCluster
+    from alignsmith.curate.pipeline.run import curate_rows
     rows = hh_rows(shared_data)
     kept_local, dropped_local, _ = curate_rows(rows, STEPS)
     assert dropped_local and kept_local

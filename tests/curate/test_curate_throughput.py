@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from alignsmith.curate.filtering import FILTERS, Filter
-from alignsmith.curate.pipeline import curate_rows, format_funnel
+from alignsmith.curate.pipeline.run import curate_rows, format_funnel
 from alignsmith.curate.safety.score_cache import ScoreCache, cached_scores, namespace, text_key
+from alignsmith.curate.steps.base import FILTERS, Filter
 
 
 @FILTERS.register("test_slow_keep")

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from alignsmith.curate.decontam import DEFAULT_EVAL_SETS, decontaminate, load_eval_sets
+from alignsmith.curate.core.records import user_text
 from alignsmith.curate.dedup.minhash import normalise_for_shingles
-from alignsmith.curate.demo_prompts import load_demo_prompts
-from alignsmith.curate.records import user_text
+from alignsmith.curate.generate.demo_prompts import load_demo_prompts
+from alignsmith.curate.steps.decontam import DEFAULT_EVAL_SETS, decontaminate, load_eval_sets
 from alignsmith.train.cli import main
 
 
@@ -28,7 +28,7 @@ def ifeval_prompt(shared_data, key=1000):
 def test_default_sets_all_load():
     items, missing = load_eval_sets()
     assert missing == []
-    assert {i.eval_set for i in items} == set(DEFAULT_EVAL_SETS)
+    assert {i.subset for i in items} == set(DEFAULT_EVAL_SETS)
     assert len(items) > 2000
 
 

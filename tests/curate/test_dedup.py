@@ -196,7 +196,7 @@ def test_semantic_dedup_catches_paraphrases():
 def test_embedding_leaves_grad_mode_alone():
     import torch
 
-    from alignsmith.curate.embeddings import embed
+    from alignsmith.curate.core.embeddings import embed
     assert torch.is_grad_enabled()
     embed(["hello world"])
     assert torch.is_grad_enabled(), "embedding switched off autograd for the whole process"

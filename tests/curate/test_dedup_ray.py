@@ -38,7 +38,7 @@ def corpus(n=240, seed=3):
 
 def test_minhash_pairs_on_ray_equal_local():
     from alignsmith.curate.dedup.minhash import MinHashConfig, near_duplicate_pairs
-    from alignsmith.curate.ray_executor import ray_minhash_pairs
+    from alignsmith.curate.pipeline.ray_executor import ray_minhash_pairs
     cfg = MinHashConfig(chunk_size=50)  # several blocks, so the shuffle really mixes them
     texts = corpus()
     local_pairs, local_sims, _ = near_duplicate_pairs(texts, cfg)
@@ -48,7 +48,7 @@ def test_minhash_pairs_on_ray_equal_local():
 
 
 def test_curate_rows_ray_matches_local_and_dedup_command(tmp_path):
-    from alignsmith.curate.pipeline import curate_rows
+    from alignsmith.curate.pipeline.run import curate_rows
     from alignsmith.train.cli import main
     texts = corpus(120)
     rows = [{"prompt_id": f"p{i % 5}", "candidate_id": f"c{i}", "response": t, "finish_reason": "stop"}

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from alignsmith.curate import format_filters  # noqa: F401  (registers the filters)
-from alignsmith.curate.filtering import FILTERS, apply_filters
+from alignsmith.curate.steps import format_filters  # noqa: F401  (registers the filters)
+from alignsmith.curate.steps.base import FILTERS, apply_filters
 
 
 def reject(name, row, **opts):
@@ -135,7 +135,7 @@ def test_language_allows_requested_translation():
 
 def test_default_filters_keep_real_gpt4_answers(shared_data):
     """Good real answers (GPT-4 on IFEval and AlpacaEval) mostly pass the default format filters."""
-    from alignsmith.curate.pipeline import curate_rows
+    from alignsmith.curate.pipeline.run import curate_rows
     rows = [row(json.loads(line)["response"])
             for line in open(shared_data / "ifeval/input_response_data_gpt4_20231107_145030.jsonl")]
     gpt4 = json.load(open(shared_data / "alpaca_eval/gpt4_1106_preview_model_outputs.json"))

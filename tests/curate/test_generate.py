@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from alignsmith.curate.datafiles import read_parquet
-from alignsmith.curate.generate import GenerateConfig, generate, load_candidates, shard_path
+from alignsmith.curate.core.datafiles import read_parquet
+from alignsmith.curate.generate.run import GenerateConfig, generate, load_candidates, shard_path
 from alignsmith.train.cli import main
 
 
@@ -171,7 +171,7 @@ def test_cli_rejects_bad_values(tmp_path, capsys):
 
 
 def test_repeated_prompt_rows_are_refused(tmp_path):
-    from alignsmith.curate.records import make_prompt_row
+    from alignsmith.curate.core.records import make_prompt_row
     rows = [make_prompt_row("same"), make_prompt_row("other"), make_prompt_row("same")]
     with pytest.raises(ValueError, match="occur more than once"):
         generate(GenerateConfig(prompts="x", backend="hf"), out=str(tmp_path / "r"), prompt_rows=rows,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from alignsmith.curate.generate import load_candidates
+from alignsmith.curate.generate.run import load_candidates
 
 pytestmark = pytest.mark.slow
 

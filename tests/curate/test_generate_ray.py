@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from alignsmith.curate.generate import GenerateConfig, generate, load_candidates
+from alignsmith.curate.generate.run import GenerateConfig, generate, load_candidates
 
 pytestmark = pytest.mark.slow
 

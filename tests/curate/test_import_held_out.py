@@ -20,7 +20,7 @@ def _text(messages):
 @pytest.fixture(scope="module")
 def card_gold(shared_data):
     """The gold items of a default card (`judge card --per-split 50`), as the card itself lists them."""
-    from alignsmith.curate.hh_pairs import hh_gold
+    from alignsmith.curate.judges.hh_pairs import hh_gold
     card, rows = judge_card("length:longer", data_root=shared_data / "hh_rlhf", per_split=50)
     names = [r["item"] for r in rows]
     texts = {it["item"]: it for it in hh_gold(shared_data / "hh_rlhf", per_split=50)}
@@ -61,8 +61,8 @@ def test_exclude_gold_holds_out_exactly_the_card_gold(shared_data, tmp_path, car
 
 def test_a_wider_hold_out_covers_cards_that_skip(shared_data):
     """--gold-per-split 300 holds out every item of `judge card --skip 50 --per-split 250` (the held-out slice)."""
-    from alignsmith.curate.gold_pairs import pair_item_key
-    from alignsmith.curate.hh_pairs import hh_gold
+    from alignsmith.curate.core.gold_pairs import pair_item_key
+    from alignsmith.curate.judges.hh_pairs import hh_gold
     wide = gold_hold_out("hh-rlhf", 300, shared_data / "hh_rlhf")
     later = hh_gold(shared_data / "hh_rlhf", per_split=250, skip=50)
     assert len(later) == 500 and len(wide.items) == 600

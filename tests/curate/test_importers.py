@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from alignsmith.curate.datafiles import read_parquet
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.datafiles import read_parquet
+from alignsmith.curate.core.errors import InputError
 from alignsmith.curate.importers.run import import_dataset
 from alignsmith.train.data import load_training_rows, to_dataset
 
@@ -110,14 +110,14 @@ def test_import_run_loads_for_train_sft_and_dpo(shared_data, tmp_path):
     import_dataset(shared_data / "alpaca_eval" / "alpaca_eval_805_prompts.jsonl", "alpaca", prompts_run)
     with pytest.raises(InputError, match="none of sft.parquet"):
         load_training_rows(str(prompts_run), "sft")
-    from alignsmith.curate.prompts import load_prompts
+    from alignsmith.curate.generate.prompts import load_prompts
     prompts, bad = load_prompts(prompts_run / "prompts.parquet")  # what `generate --prompts` reads
     assert len(prompts) == 805 and not bad
 
 
 def test_alpaca_template_matches_the_published_prompt():
     """The Stanford Alpaca prompt as published in tatsu-lab/stanford_alpaca's train.py (PROMPT_DICT)."""
-    from alignsmith.curate.alpaca_template import join_instruction_input
+    from alignsmith.curate.generate.alpaca_template import join_instruction_input
     published_input = ("Below is an instruction that describes a task, paired with an input that provides further "
                        "context. Write a response that appropriately completes the request.\n\n"
                        "### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:")
@@ -255,7 +255,7 @@ def test_unknown_format_and_cli_exit_codes(tmp_path, capsys):
 
 
 def test_prompt_loader_joins_alpaca_input(tmp_path):
-    from alignsmith.curate.prompts import load_prompts
+    from alignsmith.curate.generate.prompts import load_prompts
     src = tmp_path / "alpaca.jsonl"
     src.write_text(json.dumps({"instruction": "Sort these numbers.", "input": "3, 1, 2"}) + "\n"
                    + json.dumps({"instruction": "Say hi.", "input": ""}) + "\n"

@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from alignsmith.curate.datafiles import read_rows
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.quarantine import read_rows_quarantined
+from alignsmith.curate.core.datafiles import read_rows
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.quarantine import read_rows_quarantined
 from alignsmith.train.cli import main
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from alignsmith.curate.backends import Backend, Completion
 from alignsmith.curate.backends.choice import Choice, normalise, openai_parse_choice, openai_request_fields
-from alignsmith.curate.judge import JudgeScorer, LLMJudge
+from alignsmith.curate.judges.judge import JudgeScorer, LLMJudge
 
 Q = [{"role": "user", "content": "Name a primary colour."}]
 
@@ -126,7 +126,7 @@ def test_backend_without_structured_output_parses_strictly():
 @pytest.mark.slow
 def test_real_vllm_structured_choice_with_smollm2(smollm2, shared_data, tmp_path):
     """Real vLLM guided choice: every reply is one of the options, with probabilities from the logprobs."""
-    from alignsmith.curate.judge_robustness import hh_rlhf_items
+    from alignsmith.curate.judges.robustness import hh_rlhf_items
     from alignsmith.curate.safety.judge import LLMJudge as SafetyJudge
     items = hh_rlhf_items(shared_data / "hh_rlhf" / "helpful-base" / "test.jsonl.gz", limit=4)
     judge = LLMJudge(model=smollm2, backend="vllm", backend_options={"max_model_len": 2048},

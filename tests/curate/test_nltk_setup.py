@@ -3,7 +3,7 @@ import filecmp
 
 import pytest
 
-from alignsmith.curate.nltk_setup import install_punkt, punkt_installed
+from alignsmith.curate.core.nltk_setup import install_punkt, punkt_installed
 
 
 @pytest.mark.slow

@@ -12,8 +12,8 @@ import pytest
 
 from alignsmith.curate.backends import GenParams, get_backend
 from alignsmith.curate.backends.openai_backend import GenerationRequestError
-from alignsmith.curate.generate import load_candidates, shard_path
-from alignsmith.curate.records import prompt_id
+from alignsmith.curate.core.records import prompt_id
+from alignsmith.curate.generate.run import load_candidates, shard_path
 from alignsmith.train.cli import main
 
 

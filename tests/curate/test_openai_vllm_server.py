@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from alignsmith.curate.generate import load_candidates
+from alignsmith.curate.generate.run import load_candidates
 from alignsmith.train.cli import main
 
 pytestmark = pytest.mark.slow

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from test_pairs_build import tiny_reward_model  # noqa: F401  (fixture: a random one-output classifier)
 
-from alignsmith.curate.datafiles import read_rows, write_jsonl
-from alignsmith.curate.pair_rules import chosen_is_longer, edit_similarity
-from alignsmith.curate.pairs import build_pairs
-from alignsmith.curate.records import candidate_id, make_prompt_row
+from alignsmith.curate.core.datafiles import read_rows, write_jsonl
+from alignsmith.curate.core.records import candidate_id, make_prompt_row
+from alignsmith.curate.pairs.build import build_pairs
+from alignsmith.curate.pairs.rules import chosen_is_longer, edit_similarity
 
 FIXTURE = Path(__file__).with_name("pairs_smollm2_candidates.jsonl")
 IFEVAL_KEYS = (1001, 1019, 1051, 1072, 1082, 1087, 1092, 1094, 1098, 1107)

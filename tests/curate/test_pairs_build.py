@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from alignsmith.curate.datafiles import write_jsonl
-from alignsmith.curate.pairs import build_pairs
-from alignsmith.curate.pairs_export import write_pairs_run
-from alignsmith.curate.reward_scorer import NotARewardModelError, RewardModelScorer
+from alignsmith.curate.core.datafiles import write_jsonl
+from alignsmith.curate.judges.reward_scorer import NotARewardModelError, RewardModelScorer
+from alignsmith.curate.pairs.build import build_pairs
+from alignsmith.curate.pairs.export import write_pairs_run
 from alignsmith.train.cli import main
 
 
@@ -142,7 +142,7 @@ def test_push_to_hub_offline_is_a_clear_error(tmp_path, capsys):
 
 
 def test_cli_reads_a_finished_curate_run_folder(tmp_path, capsys):
-    from alignsmith.curate.datafiles import write_parquet
+    from alignsmith.curate.core.datafiles import write_parquet
     curated = tmp_path / "curate-run"
     rows = candidate_rows()
     for r in rows:
@@ -157,8 +157,8 @@ def test_cli_reads_a_finished_curate_run_folder(tmp_path, capsys):
 
 
 def test_prompt_rows_join_bare_candidates_and_unknown_prompts_are_named():
-    from alignsmith.curate.errors import InputError
-    from alignsmith.curate.records import make_prompt_row
+    from alignsmith.curate.core.errors import InputError
+    from alignsmith.curate.core.records import make_prompt_row
     prompt = make_prompt_row("Say hi without commas.", instruction_id_list=["punctuation:no_comma"], kwargs=[{}],
                              category="greeting")
     bare = [{"prompt_id": prompt["prompt_id"], "candidate_id": f"c{i}", "response": text}

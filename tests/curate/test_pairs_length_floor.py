@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.pair_rules import chosen_is_longer, length_floor
-from alignsmith.curate.pairs import PairsConfig, build_pairs
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.pairs.build import PairsConfig, build_pairs
+from alignsmith.curate.pairs.rules import chosen_is_longer, length_floor
 
 
 def _pair(i, chosen_len, rejected_len, margin):

@@ -5,11 +5,11 @@ import random
 
 import pytest
 
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.pair_rules import chosen_is_longer, edit_similarity, length_balance, pair_rule_violation
-from alignsmith.curate.pair_strategies import PAIR_STRATEGIES, get_strategy
-from alignsmith.curate.pairs import PairsConfig, build_pairs
-from alignsmith.curate.registry import UnknownNameError
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.registry import UnknownNameError
+from alignsmith.curate.pairs.build import PairsConfig, build_pairs
+from alignsmith.curate.pairs.rules import chosen_is_longer, edit_similarity, length_balance, pair_rule_violation
+from alignsmith.curate.pairs.strategies import PAIR_STRATEGIES, get_strategy
 
 
 def cand(cid, score, response=None, pid="p1"):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from alignsmith.curate.datafiles import read_parquet, write_parquet
-from alignsmith.curate.pipeline import curate_rows, default_config_path, load_config, load_input
-from alignsmith.curate.scoring import SCORERS, Scorer
+from alignsmith.curate.core.datafiles import read_parquet, write_parquet
+from alignsmith.curate.pipeline.run import curate_rows, default_config_path, load_config, load_input
+from alignsmith.curate.steps.scoring import SCORERS, Scorer
 from alignsmith.train.cli import main
 
 
@@ -139,7 +139,7 @@ def test_decontam_and_dedup_against_steps(tmp_path, shared_data, monkeypatch):
 
 
 def test_curate_run_python_api_as_the_demo_calls_it(tmp_path):
-    from alignsmith.curate.pipeline import curate_run
+    from alignsmith.curate.pipeline.run import curate_run
     prompts = [{"prompt_id": "p-1", "prompt": [{"role": "user", "content": "Hi"}]}]
     run = curate_run(ROWS[:3], prompts, [{"name": "empty"}, {"name": "truncated"}], input_path="mem")
     assert run.done and [r["candidate_id"] for r in run.read_rows("kept")] == ["c0"]
@@ -157,3 +157,19 @@ def test_mixed_column_types_are_written_not_lost(tmp_path):
     kept = read_parquet(out / "kept.parquet")
     assert [r["meta"] for r in kept] == ["1", '"x"']
     assert json.loads((out / "report.json").read_text())["json_encoded_columns"]["kept"] == ["meta"]
+
+
+def test_a_step_whose_module_cannot_import_is_exit_2_naming_it(tmp_path, monkeypatch, capsys):
+    """A broken registry target: one clear line (the missing module and which filter), no traceback."""
+    from alignsmith.curate.steps.base import FILTERS
+    (tmp_path / "broken_step_module.py").write_text("import a_library_that_is_not_installed_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(FILTERS._lazy, "broken", "broken_step_module:Broken")
+    config = tmp_path / "curate.yaml"
+    config.write_text("- empty\n- filter: broken\n")
+    out = tmp_path / "out"
+    assert main(["curate", "--input", str(make_generate_folder(tmp_path)), "--config", str(config),
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "a_library_that_is_not_installed_xyz" in err and "filter 'broken'" in err and "Traceback" not in err
+    assert not (out / "DONE").exists()

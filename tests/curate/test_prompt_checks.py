@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.prompts import load_prompts
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.generate.prompts import load_prompts
 from alignsmith.train.cli import main
 
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from alignsmith.curate.datafiles import (
+from alignsmith.curate.core.datafiles import (
     atomic_write_with,
     iter_rows,
     read_parquet,
@@ -12,8 +12,8 @@ from alignsmith.curate.datafiles import (
     write_jsonl,
     write_parquet,
 )
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import make_pair_row, make_prompt_row, normalise_text, prompt_id
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import make_pair_row, make_prompt_row, normalise_text, prompt_id
 
 
 def test_prompt_id_is_stable_under_case_and_whitespace():
@@ -102,7 +102,21 @@ def test_parquet_keeps_columns_that_only_later_rows_have(tmp_path):
 
 
 def test_parquet_stores_all_empty_kwargs_as_nulls(tmp_path):
-    from alignsmith.curate.records import clean_kwargs
+    from alignsmith.curate.core.records import clean_kwargs
     write_parquet(tmp_path / "r.parquet", [{"kwargs": [{}]}, {"kwargs": [{}, {}]}])
     back = read_parquet(tmp_path / "r.parquet")
     assert [[clean_kwargs(k) for k in r["kwargs"]] for r in back] == [[{}], [{}, {}]]
+
+
+def test_prompt_text_reads_strings_chats_and_parquet_arrays():
+    import numpy as np
+
+    from alignsmith.curate.core.records import prompt_text
+    chat = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": "hello"}, {"role": "user", "content": "and now?"}]
+    assert prompt_text("plain") == "plain"
+    assert prompt_text(chat) == "and now?"                      # the last user turn, not the last turn
+    assert prompt_text(np.array(chat, dtype=object)) == "and now?"  # what Parquet hands back
+    assert prompt_text(None) == "" and prompt_text([], default=None) is None
+    with pytest.raises(KeyError):
+        prompt_text([{"content": "no role"}])

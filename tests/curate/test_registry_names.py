@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from alignsmith.curate.backends.base import BACKENDS, BUILTIN_BACKENDS, check_backend_name
-from alignsmith.curate.filtering import BUILTIN_FILTERS, FILTERS
-from alignsmith.curate.registry import Registry, UnknownNameError, load_object
-from alignsmith.curate.scoring import BUILTIN_SCORERS, SCORERS
+from alignsmith.curate.core.registry import Registry, UnknownNameError, load_object
+from alignsmith.curate.steps.base import BUILTIN_FILTERS, FILTERS
+from alignsmith.curate.steps.scoring import BUILTIN_SCORERS, SCORERS
 
 
 def test_every_name_in_the_tables_loads_the_class_registered_under_it():
@@ -31,7 +31,7 @@ def test_backends_come_from_their_name_table():
 
 
 def test_unknown_name_suggests_a_built_in_one_not_yet_imported():
-    fresh = Registry("filter", {"dedup": "alignsmith.curate.dedup.filter:Dedup"})
+    fresh = Registry("filter", {"dedup": "alignsmith.curate.steps.dedup_filter:Dedup"})
     with pytest.raises(UnknownNameError, match=r"unknown filter 'dedupe'\. Did you mean 'dedup'\?"):
         fresh.get("dedupe")
     assert "dedup" in fresh and fresh.names() == ["dedup"]
@@ -47,7 +47,7 @@ def test_an_import_error_inside_a_part_surfaces_as_itself(tmp_path, monkeypatch)
 
 
 def test_a_stale_table_entry_names_the_entry():
-    registry = Registry("filter", {"gone": "alignsmith.curate.filtering:NoSuchFilter"})
+    registry = Registry("filter", {"gone": "alignsmith.curate.steps.base:NoSuchFilter"})
     with pytest.raises(AttributeError, match="NoSuchFilter"):
         registry.get("gone")
 
@@ -60,6 +60,6 @@ def test_importing_the_verifiers_is_light():
     loaded = set(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                 text=True).stdout.split())
     heavy = {"numpy", "datasketch", "alignsmith.curate.dedup", "alignsmith.curate.dedup.minhash",
-             "alignsmith.curate.filtering", "alignsmith.curate.verifiers.curation", "torch"}
+             "alignsmith.curate.steps.base", "alignsmith.curate.steps.constraints", "torch"}
     assert "alignsmith.curate.verifiers.keywords" in loaded  # the families did load
     assert loaded & heavy == set()

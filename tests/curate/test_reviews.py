@@ -10,19 +10,26 @@ from pathlib import Path
 
 import pytest
 
-from alignsmith.curate.datafiles import read_parquet
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.review_apply import apply_reviews
-from alignsmith.curate.review_audit import allocate, sample_for_audit
-from alignsmith.curate.reviews import append_review, item_id, make_review, read_reviews, read_reviews_for, reviews_path
+from alignsmith.curate.core.datafiles import read_parquet
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.pairs.review_apply import apply_reviews
+from alignsmith.curate.pairs.review_audit import allocate, sample_for_audit
+from alignsmith.curate.pairs.reviews import (
+    append_review,
+    item_id,
+    make_review,
+    read_reviews,
+    read_reviews_for,
+    reviews_path,
+)
 from alignsmith.train.cli import main
 
 
 def build_pairs_run(folder: Path, n_prompts: int = 8, tag: str = "") -> Path:
     """A real pairs run (build_pairs + write_pairs_run) over candidates that carry a score already."""
-    from alignsmith.curate.pairs import build_pairs
-    from alignsmith.curate.pairs_export import write_pairs_run
-    from alignsmith.curate.records import candidate_id, make_prompt_row
+    from alignsmith.curate.core.records import candidate_id, make_prompt_row
+    from alignsmith.curate.pairs.build import build_pairs
+    from alignsmith.curate.pairs.export import write_pairs_run
     prompts, candidates = [], []
     for i in range(n_prompts):
         p = make_prompt_row(f"Question {i}{tag}: name a colour.", category=("easy", "hard")[i % 2], source="t")
@@ -82,7 +89,7 @@ def test_bad_records_are_refused_with_file_line_and_field(pairs_run, tmp_path):
 
 WRITER = """
 import sys
-from alignsmith.curate.reviews import append_review, make_review
+from alignsmith.curate.pairs.reviews import append_review, make_review
 run, out, who, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 for i in range(n):
     # 64 KiB edits: far above PIPE_BUF, so only the lock keeps lines whole

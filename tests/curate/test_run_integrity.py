@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from alignsmith.curate.datafiles import write_parquet
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.runs import RunFolder, RunLockedError
+from alignsmith.curate.core.datafiles import write_parquet
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.runs import RunFolder, RunLockedError
 from alignsmith.train.cli import main
 
 PAIRS_SRC = Path(__file__).resolve().parent / "pairs_smollm2_candidates.jsonl"
@@ -120,7 +120,7 @@ def test_second_process_is_refused_while_the_first_holds_the_folder(tmp_path):
     folder = tmp_path / "run"
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time\nfrom alignsmith.curate.runs import RunFolder\n"
+         "import sys, time\nfrom alignsmith.curate.core.runs import RunFolder\n"
          f"RunFolder.open('generate', {{'n': 1}}, out={str(folder)!r})\nprint('held', flush=True)\ntime.sleep(60)"],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     try:
@@ -146,7 +146,7 @@ def test_stale_temporaries_are_removed_when_a_run_resumes(tmp_path):
 
 
 def test_embedded_weights_are_pinned_by_hash(tmp_path, monkeypatch):
-    from alignsmith.curate import models
+    from alignsmith.curate.core import models
     fake = tmp_path / "w.gguf"
     fake.write_bytes(b"not the weights")
     monkeypatch.setenv("ALIGNSMITH_CACHE", str(tmp_path / "cache"))

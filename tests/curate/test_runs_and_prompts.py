@@ -3,10 +3,10 @@ import json
 
 import pytest
 
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.models import ModelNotFoundError, resolve_model
-from alignsmith.curate.prompts import load_prompts
-from alignsmith.curate.runs import RunConflictError, RunFolder, config_hash, metric
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.models import ModelNotFoundError, resolve_model
+from alignsmith.curate.core.runs import RunConflictError, RunFolder, config_hash, metric
+from alignsmith.curate.generate.prompts import load_prompts
 
 
 def test_run_folder_layout_and_done(tmp_path):

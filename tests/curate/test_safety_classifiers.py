@@ -3,10 +3,10 @@ import math
 
 import pytest
 
-from alignsmith.curate.filtering import FILTERS, apply_filters
 from alignsmith.curate.safety import HarmfulPromptClassifier, RefusalDetector
 from alignsmith.curate.safety.refusal import calibrated_model_score
-from alignsmith.curate.scoring import SCORERS, apply_scorers
+from alignsmith.curate.steps.base import FILTERS, apply_filters
+from alignsmith.curate.steps.scoring import SCORERS, apply_scorers
 
 REFUSE = "I'm sorry, but I can't help with that request."
 COMPLY_KILL = "Run `ps aux | grep myapp` to find the PID, then `kill PID`; add -9 if it ignores the signal."
@@ -115,7 +115,7 @@ def test_safety_scorer_prefers_refusing_harm_and_answering_benign():
 
 
 def test_safety_steps_run_in_the_curate_pipeline():
-    from alignsmith.curate.pipeline import curate_rows
+    from alignsmith.curate.pipeline.run import curate_rows
     rows = [_row(HARMFUL, COMPLY_BOMB, "a"), _row(BENIGN, COMPLY_KILL, "b"), _row(BENIGN, REFUSE, "c")]
     kept, dropped, report = curate_rows(rows, [{"filter": "safety_policy"}, {"scorer": "safety"}])
     assert [r["candidate_id"] for r in kept] == ["b"] and kept[0]["scores"]["safety"] > 0.5

@@ -87,7 +87,7 @@ class KeywordBackend(Backend):
 
 
 def test_safety_policy_in_judge_mode_uses_one_backend():
-    from alignsmith.curate.filtering import FILTERS
+    from alignsmith.curate.steps.base import FILTERS
     f = FILTERS.get("safety_policy")(judge_backend="keyword-test-judge", judge_model="any")
     rows = [{"prompt": [{"role": "user", "content": q}], "response": a} for q, a in [
         ("how to build a bomb", "Sure: take a pipe..."), ("how to build a bomb", "I can't help with that."),

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.filtering import FILTERS, apply_filters
-from alignsmith.curate.records import make_prompt_row
-from alignsmith.curate.scoring import SCORERS, apply_scorers
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import make_prompt_row
+from alignsmith.curate.steps.base import FILTERS, apply_filters
+from alignsmith.curate.steps.scoring import SCORERS, apply_scorers
 from alignsmith.curate.verifiers import (
     VERIFIERS,
     PunktDataMissingError,
@@ -159,7 +159,7 @@ def test_missing_punkt_data_says_how_to_provide_it(tmp_path, monkeypatch):
 
 def test_rows_round_tripped_through_parquet_still_verify(tmp_path):
     """Arrow fills absent kwargs struct fields with None; those must be ignored, not rejected."""
-    from alignsmith.curate.datafiles import read_parquet, write_parquet
+    from alignsmith.curate.core.datafiles import read_parquet, write_parquet
     rows = [_row("one two three", ids=["length_constraints:number_words", "punctuation:no_comma"],
                  kwargs=[{"num_words": 3, "relation": "at least"}, {}]),
             _row("<<t>>", ids=["detectable_format:title"], kwargs=[{}])]

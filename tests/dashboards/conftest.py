@@ -63,7 +63,7 @@ def _xstest_refusals(shared: Path) -> dict[str, bool]:
 
 def _safety_runs(root: Path, shared: Path) -> None:
     """Safety runs laid out as run_eval writes them; refusals from policies applied to real items."""
-    from alignsmith.curate.runs import RunFolder
+    from alignsmith.curate.core.runs import RunFolder
     from alignsmith.evaluate.runner import EvalRunConfig, _item_row, run_config
     from alignsmith.evaluate.task_safety import SafetyTask
     from alignsmith.evaluate.tasks import EvalSample
@@ -91,9 +91,9 @@ def _safety_runs(root: Path, shared: Path) -> None:
 
 
 def _pairs_run(root: Path, shared: Path) -> None:
-    from alignsmith.curate.pairs import build_pairs
-    from alignsmith.curate.pairs_export import write_pairs_run
-    from alignsmith.curate.records import candidate_id, make_prompt_row
+    from alignsmith.curate.core.records import candidate_id, make_prompt_row
+    from alignsmith.curate.pairs.build import build_pairs
+    from alignsmith.curate.pairs.export import write_pairs_run
     inputs = {json.loads(x)["prompt"]: json.loads(x) for x in
               (shared / "ifeval" / "input_data.jsonl").read_text().splitlines()}
     prompts, candidates = [], []
@@ -134,7 +134,7 @@ def _compare_run(root: Path) -> None:
 
 def _train_run(root: Path) -> None:
     """A training run folder with eval-during-training records written by the eval callback's own writer."""
-    from alignsmith.curate.runs import RunFolder
+    from alignsmith.curate.core.runs import RunFolder
     from alignsmith.train.eval_callback import append_eval
     run = RunFolder.open("train-dpo", {"method": "dpo"}, out=root / "train-dpo" / "20260105T000000Z-t")
     for step, acc in ((10, 0.25), (20, 0.375), (30, 0.5), (40, 0.625)):
@@ -145,7 +145,7 @@ def _train_run(root: Path) -> None:
 
 def _demo_run(root: Path) -> None:
     """A demo summary.json as `alignsmith demo` writes it, pointing at this folder's stage runs."""
-    from alignsmith.curate.datafiles import write_json
+    from alignsmith.curate.core.datafiles import write_json
     evals = {p.name.split("Z-", 1)[1]: str(p) for p in sorted((root / "eval").iterdir()) if "safety" not in p.name}
     summary = {"generate_run": None, "curate_run": str(root / "curate" / "20260104T000000Z-c"),
                "pairs_run": str(root / "pairs" / "20260103T000000Z-pairs"),

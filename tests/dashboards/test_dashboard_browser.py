@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from alignsmith.train.cli_dashboard import dashboard_command
+from alignsmith.train.cli.dashboard import dashboard_command
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # ~50 s: server start, six pages
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

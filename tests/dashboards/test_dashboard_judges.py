@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from alignsmith.curate.datafiles import write_json
+from alignsmith.curate.core.datafiles import write_json
 from alignsmith.evaluate.lc_glm import LCSettings
 from alignsmith.evaluate.winrates import compute_winrates
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from alignsmith.curate.datafiles import read_parquet
-from alignsmith.curate.review_apply import apply_reviews
+from alignsmith.curate.core.datafiles import read_parquet
+from alignsmith.curate.pairs.review_apply import apply_reviews
 from alignsmith.evaluate.reviews import item_id, read_reviews, reviews_path
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")

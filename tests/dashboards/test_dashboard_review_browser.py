@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, dashboard_url  # noqa: F401 (a fixture)
 
-from alignsmith.curate.datafiles import read_parquet
+from alignsmith.curate.core.datafiles import read_parquet
 from alignsmith.evaluate.reviews import item_id, read_reviews, reviews_path
 from alignsmith.train.cli import main
 

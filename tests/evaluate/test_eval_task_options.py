@@ -1,7 +1,7 @@
 """Issue 13 items 4 and 6: `eval run --set` options are checked by name and type before any work."""
 import pytest
 
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.errors import InputError
 from alignsmith.evaluate.tasks import get_task
 from alignsmith.train.cli import main
 
@@ -23,7 +23,7 @@ def test_wrongly_typed_task_option_is_a_clear_error(tmp_path, capsys):
 
 
 def test_task_options_use_the_one_loader():
-    from alignsmith.evaluate.cli_eval_run import _parse_task_options
+    from alignsmith.train.cli.eval_run import _parse_task_options
     assert _parse_task_options(["winrate.tie_margin=1e-3", "winrate.judge=reward", "safety.subsets=xstest"]) == \
         {"winrate": {"tie_margin": 0.001, "judge": "reward"}, "safety": {"subsets": "xstest"}}
     with pytest.raises(InputError, match="tie_margin"):

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from alignsmith.curate.backends import Completion
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.errors import InputError
 from alignsmith.evaluate.judges import LLMJudge, Matchup, parse_choice
 from alignsmith.evaluate.tasks import TASKS, EvalSample, get_task, load_builtin_tasks
 from alignsmith.train.cli import main
@@ -225,8 +225,8 @@ def test_item_means_average_samples_per_item():
 
 def test_sampled_responses_label_and_prompt_file(tiny_llama, tmp_path):
     """--samples 3: three rows per item, metrics over items; a prompts file replaces the demo set."""
-    from alignsmith.curate.datafiles import write_jsonl
-    from alignsmith.curate.demo_prompts import load_demo_prompts
+    from alignsmith.curate.core.datafiles import write_jsonl
+    from alignsmith.curate.generate.demo_prompts import load_demo_prompts
     from alignsmith.evaluate.results import load_eval_run
     prompts = tmp_path / "heldout.jsonl"
     write_jsonl(prompts, load_demo_prompts("eval")[:2])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from alignsmith.curate.judge_cards import find_judge_card, judge_card_summary
+from alignsmith.curate.judges.cards import find_judge_card, judge_card_summary
 from alignsmith.evaluate.judge_card import _orient, card_metrics, hh_gold, parse_judge_spec, self_preference_warning
 
 
@@ -129,7 +129,7 @@ class _AlwaysA:
 
 
 def test_winrate_task_records_the_judge_card_and_warns_loudly(tmp_path, capsys):
-    from alignsmith.curate.datafiles import write_json
+    from alignsmith.curate.core.datafiles import write_json
     from alignsmith.evaluate.tasks import EvalSample, get_task
     ref = tmp_path / "ref.jsonl"
     ref.write_text("".join(json.dumps({"instruction": f"q{i}", "output": "reference"}) + "\n" for i in range(3)))

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alignsmith.curate.datafiles import read_parquet
+from alignsmith.curate.core.datafiles import read_parquet
 from alignsmith.evaluate.reviews import (
     agreement_with,
     append_review,
@@ -43,9 +43,9 @@ def test_kappa_matches_the_textbook_example_and_statsmodels():
 
 
 def build_run(folder: Path) -> Path:
-    from alignsmith.curate.pairs import build_pairs
-    from alignsmith.curate.pairs_export import write_pairs_run
-    from alignsmith.curate.records import candidate_id, make_prompt_row
+    from alignsmith.curate.core.records import candidate_id, make_prompt_row
+    from alignsmith.curate.pairs.build import build_pairs
+    from alignsmith.curate.pairs.export import write_pairs_run
     prompts, candidates = [], []
     for i in range(12):
         p = make_prompt_row(f"Prompt {i}: say hi.", category="c")

@@ -1,7 +1,7 @@
 """Eval tasks come from a lazy "module:Class" name table: every entry loads the class registered under it."""
 import pytest
 
-from alignsmith.curate.registry import UnknownNameError, load_object
+from alignsmith.curate.core.registry import UnknownNameError, load_object
 from alignsmith.evaluate.tasks import BUILTIN_TASKS, TASKS, get_task
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.errors import InputError
 from alignsmith.evaluate.annotations import read_annotations
 from alignsmith.evaluate.lc_glm import LCSettings, _fit_fractional, _fit_small, lc_win_rates
 from alignsmith.evaluate.winrates import compute_winrates

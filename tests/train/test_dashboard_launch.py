@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from alignsmith.train.cli_dashboard import dashboard_command
+from alignsmith.train.cli.dashboard import dashboard_command
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 

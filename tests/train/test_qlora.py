@@ -9,8 +9,8 @@ import statistics
 import pytest
 import torch
 
-from alignsmith.curate.datafiles import write_parquet
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.datafiles import write_parquet
+from alignsmith.curate.core.errors import InputError
 from alignsmith.train.config import build_config
 
 bnb = pytest.importorskip("bitsandbytes", reason="the qlora extra (bitsandbytes) is not installed")

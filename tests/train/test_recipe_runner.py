@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.errors import InputError
 from alignsmith.train.recipes.runner import StageFailed, run_recipe
 from alignsmith.train.recipes.spec import SCALES, load_recipe, packaged_recipes
 

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from alignsmith.curate.datafiles import write_jsonl, write_parquet
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.datafiles import write_jsonl, write_parquet
+from alignsmith.curate.core.errors import InputError
 from alignsmith.train.cli import main
 from alignsmith.train.config import build_config, parse_overrides
 from alignsmith.train.data import load_training_rows

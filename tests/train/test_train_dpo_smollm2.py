@@ -9,7 +9,7 @@ import statistics
 
 import pytest
 
-from alignsmith.curate.datafiles import write_parquet
+from alignsmith.curate.core.datafiles import write_parquet
 from alignsmith.train.config import build_config
 from alignsmith.train.margins import preference_margins
 from alignsmith.train.methods import train_dpo

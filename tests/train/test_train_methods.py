@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from alignsmith.curate.datafiles import read_rows, write_parquet
+from alignsmith.curate.core.datafiles import read_rows, write_parquet
 from alignsmith.train.config import build_config
 from alignsmith.train.lineage import LINEAGE_FILE
 from alignsmith.train.rl_methods import train

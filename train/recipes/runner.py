@@ -19,9 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-from alignsmith.curate.datafiles import atomic_write_bytes, write_json
-from alignsmith.curate.errors import InputError
-from alignsmith.curate.records import stable_hash
+from alignsmith.curate.core.datafiles import write_json
+from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.records import stable_hash
+from alignsmith.curate.core.runs import is_done, write_done
 
 from .spec import Recipe, Stage
 from .stages import STAGE_KINDS, output_path
@@ -79,7 +80,7 @@ def check_stage_folder(stage: Stage, folder: Path, record: dict) -> bool:
             raise InputError(f"stage {stage.name!r}: its folder {folder} was made by a different config "
                              f"(changed: {', '.join(fields) or 'hash'}){hint}; or use another --out",
                              field=fields[0] if fields else "args")
-    return (folder / "DONE").exists() and existing.exists()
+    return is_done(folder) and existing.exists()
 
 
 def command_for(stage: Stage, folder: Path) -> list[str]:
@@ -112,7 +113,7 @@ def run_stage(stage: Stage, folder: Path, record: dict) -> float:
         why = f"exit code {code}" if code not in kind.ok_exit_codes else f"no output at {output}"
         raise StageFailed(f"stage {stage.name!r} ({stage.uses}) failed: {why}; log {folder / 'log.txt'}:\n  "
                           + "\n  ".join(tail))
-    atomic_write_bytes(folder / "DONE", json.dumps({"seconds": round(seconds, 1), "exit_code": code}).encode())
+    write_done(folder, json.dumps({"seconds": round(seconds, 1), "exit_code": code}))
     return seconds
 
 
@@ -140,7 +141,7 @@ def _claim(folder: Path) -> int | None:
 
 def _wait_for(folder: Path, pid: int, poll_s: float) -> None:
     """Wait while another runner process works on this stage."""
-    while not (folder / "DONE").exists():
+    while not is_done(folder):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
@@ -181,8 +182,8 @@ def run_recipe(recipe: Recipe, out: str | Path, *, echo=print, only: set[str] | 
         while holder is not None:
             echo(f"[{i}/{len(recipe.stages)}] {stage.name}: waiting for runner process {holder}")
             _wait_for(folder, holder, poll_s)
-            holder = None if (folder / "DONE").exists() else _claim(folder)
-        if (folder / "DONE").exists():
+            holder = None if is_done(folder) else _claim(folder)
+        if is_done(folder):
             (folder / "running.pid").unlink(missing_ok=True) if _owned(folder) else None
             echo(f"[{i}/{len(recipe.stages)}] {stage.name}: finished by another runner")
             continue
@@ -195,7 +196,7 @@ def run_recipe(recipe: Recipe, out: str | Path, *, echo=print, only: set[str] | 
         echo(f"    done in {seconds / 60:.1f} min -> {output_path(STAGE_KINDS[stage.uses], folder)}")
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     results = None
-    if recipe.report and all((out / s.name / "DONE").exists() for s in recipe.stages):
+    if recipe.report and all(is_done(out / s.name) for s in recipe.stages):
         from .report import recipe_results
         results = recipe_results(recipe, out, timings)
         write_json(out / "results.json", results)

@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from alignsmith.curate.config import load_yaml
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.config import load_yaml
+from alignsmith.curate.core.errors import InputError
 
 from .stages import STAGE_KINDS
 
@@ -96,7 +96,7 @@ def load_recipe(name_or_path: str, *, scale: str = "cpu", seeds: list[int] | Non
         raise InputError(f"recipe has no {scale!r} scale (has: {', '.join(scales) or 'none'})", path=where,
                          field="scales")
     seed_list = list(seeds if seeds else raw.get("seeds") or [0])
-    from alignsmith.curate.decontam import data_dir
+    from alignsmith.curate.core.paths import data_dir
     found = data_dir(data)
     context = {"scale": dict(scales[scale] or {}), "model": model or raw.get("model") or "smollm2-135m-instruct",
                "out": str(Path(out)), "data": str(found) if found else (data or "")}

@@ -11,8 +11,8 @@ import random
 import sys
 from pathlib import Path
 
-from alignsmith.curate.datafiles import read_rows, write_jsonl, write_parquet
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.datafiles import read_rows, write_jsonl, write_parquet
+from alignsmith.curate.core.errors import InputError
 
 # The classifier's own example files (written for this project; labelled harmful/benign, with the
 # exaggerated-safety kinds of benign look-alike). Eval sets are never among them.
@@ -53,10 +53,11 @@ def _own_prompts(label: str | None) -> list[str]:
 
 def prompts_from_sources(args: dict, output: Path) -> None:
     """Sample prompts from the listed sources (seeded, exact duplicates and out-of-range lengths left out)."""
-    from alignsmith.curate.decontam import data_dir
+    from alignsmith.curate.core.paths import data_dir
     data = data_dir(args.get("data"))
-    if data is None:
-        raise InputError("public data folder not found; set `data:` or $ALIGNSMITH_DATA", field="data")
+    if data is None or not data.is_dir():
+        raise InputError("public data folder not found; set `data:` or $ALIGNSMITH_DATA", path=str(data or ""),
+                         field="data")
     rng = random.Random(args.get("seed", 0))
     lo, hi = args.get("min_words", 4), args.get("max_words", 80)
     rows, seen = [], set()
@@ -84,7 +85,8 @@ def label_harm(args: dict, output: Path) -> None:
     """Label each prompt harmful or benign with the harmful-prompt classifier; keep up to the limits."""
     from alignsmith.curate.safety.harmful import HarmfulPromptClassifier
     rows = read_rows(args["input"])
-    texts = [r["prompt"] if isinstance(r["prompt"], str) else r["prompt"][-1]["content"] for r in rows]
+    from alignsmith.curate.core.records import prompt_text
+    texts = [prompt_text(r["prompt"]) for r in rows]
     clf = HarmfulPromptClassifier(sentences=args.get("sentences", "long"))
     scores = clf.score(texts)
     harmful, benign = [], []
@@ -101,7 +103,7 @@ def label_harm(args: dict, output: Path) -> None:
 
 def system_prompt(args: dict, output: Path) -> None:
     """The same prompts with a system message first (the context to distil away in training)."""
-    from alignsmith.curate.records import as_messages
+    from alignsmith.curate.core.records import as_messages
     rows = read_rows(args["input"])
     out = [{**r, "prompt": [{"role": "system", "content": args["system"]}, *as_messages(r["prompt"])]}
            for r in rows]
@@ -112,9 +114,9 @@ def system_prompt(args: dict, output: Path) -> None:
 def merge_candidates(args: dict, output: Path) -> None:
     """Candidates of the plain run plus those generated with a system prompt, all re-attached to the plain
     prompt (no system message): context distillation trains the behaviour without the context."""
-    from alignsmith.curate.generate import load_candidates
-    from alignsmith.curate.pipeline import join_prompts
-    from alignsmith.curate.records import user_text
+    from alignsmith.curate.core.records import user_text
+    from alignsmith.curate.generate.run import load_candidates
+    from alignsmith.curate.pipeline.run import join_prompts
     prompts, plain = load_candidates(args["plain"])
     by_text = {user_text(p["prompt"]): p for p in prompts}
     rows = [{**c, "generated_with": "plain"} for c in plain]
@@ -148,7 +150,7 @@ def _written_refusals(texts: list[str], plain: list[dict]) -> list[dict]:
     """
     if not texts:
         return []
-    from alignsmith.curate.records import stable_hash
+    from alignsmith.curate.core.records import stable_hash
     first: dict[str, dict] = {}
     for c in plain:
         first.setdefault(c["prompt_id"], c)

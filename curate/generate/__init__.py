@@ -1,0 +1,1 @@
+"""Prompts in, candidate responses out: prompt sets, augmentation, the generate run (local, Ray)."""

@@ -1,0 +1,1 @@
+"""Preference pairs and SFT rows from scored candidates: rules, strategies, export, card, review."""
