@@ -133,8 +133,9 @@ def bench_harmful(data: Path) -> dict:
     out["rules only"] = _harmful_report(HarmfulPromptClassifier(use_model=False), texts, truth, types)
     for name in OWN_PROMPT_DEVS:
         dev = own_examples(name)
+        kinds = [r.get("category", r.get("kind")) for r in dev]  # dev 5's writer named the field "kind"
         out[f"own dev set {name}, shipped"] = _harmful_report(
-            shipped, [r["text"] for r in dev], [r["label"] == "harmful" for r in dev], [r["category"] for r in dev])
+            shipped, [r["text"] for r in dev], [r["label"] == "harmful" for r in dev], kinds)
     return out
 
 

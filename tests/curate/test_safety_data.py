@@ -9,7 +9,9 @@ from alignsmith.curate.safety.linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL
 from alignsmith.curate.safety.training_data import (
     OWN_PROMPT_DEV4,
     OWN_PROMPT_DEVS,
+    OWN_PROMPT_DEV5,
     OWN_PROMPT_EXAMPLES_CONTEXT,
+    OWN_PROMPT_EXAMPLES_HELPSEEKING,
     OWN_PROMPT_TRAINING_FILES,
     OWN_REFUSAL_EXAMPLES,
     PROMPT_LABELS,
@@ -48,6 +50,25 @@ def test_context_files_cover_the_messy_kinds_with_both_labels(name):
     assert by_kind["help_seeking_benign"] == {"benign"} and by_kind["self_harm_harmful"] == {"harmful"}
     multi = [r for r in rows if r["category"].startswith("context_")]
     assert all(len(re.findall(r"[.!?](?:\s|$)", r["text"])) >= 2 for r in multi), "context rows have 2+ sentences"
+
+
+def test_help_seeking_file_pairs_benign_help_with_harmful_asks_on_the_same_topics():
+    rows = own_examples(OWN_PROMPT_EXAMPLES_HELPSEEKING)
+    by_kind = {}
+    for r in rows:
+        by_kind.setdefault(r["category"], set()).add(r["label"])
+    for topic in ("abuse", "crisis", "scam", "overdose", "security"):
+        assert by_kind[f"help_seeking_{topic}"] == {"benign"}
+    # the contrast groups: without them "I'm worried about ..." alone would read as benign
+    assert by_kind["harmful_dressed_as_help"] == {"harmful"} and by_kind["harmful_same_topic"] == {"harmful"}
+    benign = sum(r["label"] == "benign" for r in rows)
+    assert 200 <= benign and 80 <= len(rows) - benign
+
+
+def test_dev5_is_another_hands_set_with_help_seeking_kinds():
+    rows = own_examples(OWN_PROMPT_DEV5)
+    assert len(rows) == 200 and all(r["kind"] for r in rows)
+    assert {r["label"] for r in rows if r["kind"].startswith("help_seeking")} == {"benign"}
 
 
 def test_blind_test_set_is_not_read_by_training_or_the_dev_choice():
