@@ -8,8 +8,8 @@ import pytest
 from alignsmith.curate.safety.linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL_WEIGHTS, LinearHead
 from alignsmith.curate.safety.training_data import (
     OWN_PROMPT_DEV4,
-    OWN_PROMPT_DEVS,
     OWN_PROMPT_DEV5,
+    OWN_PROMPT_DEVS,
     OWN_PROMPT_EXAMPLES_CONTEXT,
     OWN_PROMPT_EXAMPLES_HELPSEEKING,
     OWN_PROMPT_TRAINING_FILES,
