@@ -78,7 +78,7 @@ def _judge_reward(spec: dict, items: list[dict], options: dict) -> tuple[list[di
     import torch
     from transformers import AutoConfig
 
-    from alignsmith.curate.models import resolve_model
+    from alignsmith.curate.core.models import resolve_model
 
     from .judges import RewardModelJudge
     archs = AutoConfig.from_pretrained(resolve_model(spec["model"])).architectures or []

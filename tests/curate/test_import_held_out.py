@@ -91,6 +91,6 @@ def test_gold_file_is_held_out_in_either_label_order(tmp_path, capsys):
     assert "held out 2 rows = 2 of the 4 gold items" in text and "1 kept pairs share a gold prompt" in text
     card = json.loads((out / "card.json").read_text())
     assert card["pairs"] == 4 and card["held_out"]["held_out"] == 2
-    from alignsmith.curate.datafiles import read_parquet
+    from alignsmith.curate.core.datafiles import read_parquet
     quarantine = read_parquet(out / "quarantine.parquet")
     assert sorted((q["line"], q["gold_item"]) for q in quarantine) == [(2, "gold.jsonl:1"), (5, "gold.jsonl:2")]

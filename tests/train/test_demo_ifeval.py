@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from alignsmith.curate.errors import InputError
+from alignsmith.curate.core.errors import InputError
 from alignsmith.evaluate.power import minimum_detectable_effect, spread_of_discordance
 from alignsmith.train.demo_ifeval import METRICS, ifeval_report, print_ifeval, resolve_ifeval_slice
 
