@@ -100,18 +100,21 @@ class RewardModelJudge(Judge):
         texts = [tok.apply_chat_template(list(p) + [{"role": "assistant", "content": r}], tokenize=False)
                  if tok.chat_template else f"{user_text(p)}\n{r}" for p, r in conversations]
         size = int(self.options.get("batch_size", 8))
+        # Each distinct text is scored once: an answer identical to the reference must tie exactly, and the
+        # same text in two batches of different padding can differ in the last float bits.
+        distinct = list(dict.fromkeys(texts))
         # Batches of similar length pad less (the reward is read at each text's last real token, so the
-        # grouping does not change a score); scores go back in input order.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        scores: list[float] = [0.0] * len(texts)
+        # grouping does not change a score beyond float rounding); scores go back in input order.
+        order = sorted(range(len(distinct)), key=lambda i: len(distinct[i]))
+        by_text: dict[str, float] = {}
         with torch.no_grad():
             for start in range(0, len(order), size):
                 idx = order[start:start + size]
-                batch = tok([texts[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
+                batch = tok([distinct[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
                             max_length=int(self.options.get("max_length", 1024)))
                 for i, value in zip(idx, model(**batch).logits[:, 0].float().tolist()):
-                    scores[i] = value
-        return scores
+                    by_text[distinct[i]] = value
+        return [by_text[t] for t in texts]
 
 
 def parse_choice(text: str) -> str | None:
