@@ -218,6 +218,9 @@ def trl_config(config: TrainConfig, output_dir: str, **defaults: Any):
     cls = config_class(config.method)
     kwargs = {**defaults, **config.trl, "output_dir": output_dir}
     kwargs.setdefault("seed", config.seed)
+    if kwargs.get("bf16") == "auto":  # bf16 autocast only where the hardware has it (AVX2 CPUs emulate it)
+        from alignsmith.curate.core.hardware import native_bf16
+        kwargs["bf16"] = native_bf16()
     if not _cuda_available():
         # CPU: bf16 is TRL's default but slow or unsupported here; checkpointing only costs time.
         kwargs.setdefault("bf16", False)

@@ -182,17 +182,12 @@ def _curate_and_pair(config: DemoConfig, gen_dir: Path):
     return curated.path, pairs_run.path, s
 
 
-def _bf16_supported() -> bool:
-    import torch
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
 def _train(config: DemoConfig, pairs_dir: Path, seed: int):
+    from alignsmith.curate.core.hardware import native_bf16
+
     from .config import build_config
     from .methods import train_dpo
-    bf16 = _bf16_supported() if config.bf16 is None else config.bf16
+    bf16 = native_bf16() if config.bf16 is None else config.bf16
     train_config = build_config("dpo", overrides={
         "model": config.model, "dataset": str(pairs_dir), "seed": seed, "merge": True,
         "lora": {"enabled": True, "r": config.lora_r, "alpha": 2 * config.lora_r, "dropout": 0.0},

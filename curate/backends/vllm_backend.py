@@ -37,20 +37,23 @@ def _on_cpu() -> bool:
 class VLLMBackend(Backend):
     """One engine kept busy across shards: requests are added as others finish, with per-prompt seeds.
 
-    options: max_model_len (2048), dtype (bfloat16), max_inflight (prompts queued in the engine at once;
+    options: max_model_len (2048), dtype ("auto": bfloat16 where the GPU or CPU has it natively, float32 on
+    other CPUs, see core/hardware.py), max_inflight (prompts queued in the engine at once;
     default 4 x the engine's max_num_seqs), engine_args (extra `vllm.LLM` keyword arguments), workdir.
     """
 
     name = "vllm"
 
-    def __init__(self, model: str, max_model_len: int = 2048, dtype: str = "bfloat16", **options):
+    def __init__(self, model: str, max_model_len: int = 2048, dtype: str = "auto", **options):
         super().__init__(model, **options)
         prepare_vllm_env(options.get("workdir"))
         from vllm import LLM
 
+        from ..core.hardware import resolve_dtype
         from ..core.models import resolve_model
         path = resolve_model(model)
-        engine_args = dict(model=path, dtype=dtype, max_model_len=max_model_len, seed=0,
+        self.dtype = resolve_dtype(dtype)
+        engine_args = dict(model=path, dtype=self.dtype, max_model_len=max_model_len, seed=0,
                            trust_remote_code=False)
         if _on_cpu():
             # Eager mode avoids long compiles on CPU; per-request seeds need chunked prefill off.

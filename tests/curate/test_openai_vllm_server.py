@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from alignsmith.curate.core.hardware import resolve_dtype
 from alignsmith.curate.generate.run import load_candidates
 from alignsmith.train.cli import main
 
@@ -57,7 +58,7 @@ def vllm_server(smollm2, tmp_path):
         proc = subprocess.Popen(
             [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", smollm2,
              "--served-model-name", SERVED_NAME, "--host", "127.0.0.1", "--port", str(port),
-             "--dtype", "bfloat16", "--enforce-eager", "--max-model-len", "1024"],
+             "--dtype", resolve_dtype("auto"), "--enforce-eager", "--max-model-len", "1024"],
             env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_healthy(f"http://127.0.0.1:{port}/health", proc, log, timeout=400)
