@@ -39,19 +39,20 @@ class GenerateConfig:
 
     prompts: str = option("prompts file: JSONL/JSON/CSV/Parquet with a `prompt` (text or chat messages)", "")
     model: str = option("model name (e.g. smollm2-135m-instruct) or a local HF folder; for --backend openai, "
-                       "the served model name", EMBEDDED_MODEL)
+                        "the served model name", EMBEDDED_MODEL)
     backend: str = option("engine: vllm (in-process), hf (transformers) or openai (HTTP servers)", "vllm")
     n: int = option("candidates sampled per prompt", 4)
     temperature: float = option("sampling temperature (0 = greedy)", 0.8)
-    top_p: float = option("nucleus sampling mass", 0.95)
+    top_p: float = option("nucleus sampling: draw only from the likeliest tokens holding this probability mass; "
+                          "0 < top_p <= 1 (1: off)", 0.95)
     max_tokens: int = option("most new tokens per candidate", 256)
     seed: int = option("run seed; each prompt's seed derives from it and the prompt text", 0)
     stop: list[str] = option("stop string (repeat the flag for several)", factory=list)
     shard_size: int = option("prompts per output shard: the unit of resume (a kill loses at most the "
-                            "unfinished shards)", 256)
+                             "unfinished shards)", 256)
     quarantine: bool = option("keep going past bad prompt rows, recording them in quarantine.parquet", False)
     backend_options: dict = option("JSON object of backend options, e.g. '{\"base_url\": [\"http://h1:8000/v1\"], "
-                                  "\"concurrency\": 32}' or '{\"max_model_len\": 1024}'", factory=dict)
+                                   "\"concurrency\": 32}' or '{\"max_model_len\": 1024}'", factory=dict)
 
     def params(self) -> GenParams:
         """The sampling parameters backends receive."""
