@@ -29,7 +29,7 @@ _EXPORTS = {
     "generate_candidates": "generate.run:generate",
     "load_candidates": "generate.run:load_candidates",
     "verify": "verifiers.api:verify",
-    "DedupConfig": "dedup.core:DedupConfig",
+    "DedupConfig": "dedup.settings:DedupConfig",
     "dedup_rows": "dedup.core:dedup_rows",
     "decontaminate": "steps.decontam:decontaminate",
     "curate_rows": "pipeline.run:curate_rows",

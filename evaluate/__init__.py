@@ -15,7 +15,7 @@ from alignsmith.curate.core.registry import lazy_exports
 
 # public name -> "module:attribute" under alignsmith.evaluate
 _EXPORTS = {
-    "EvalRunConfig": "runner:EvalRunConfig",
+    "EvalRunConfig": "run_config:EvalRunConfig",
     "run_eval": "runner:run_eval",
     "get_task": "tasks:get_task",
     "EvalItem": "tasks:EvalItem",

@@ -35,21 +35,11 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from .lc_settings import LCSettings
+
 # Columns of the preference table every function here reads.
 TABLE_COLUMNS = ("model", "instruction", "preference", "len_model", "len_baseline")
 _VARIANT = re.compile(r"_(concise|verbose)$")
-
-
-@dataclass(frozen=True)
-class LCSettings:
-    """Knobs of the length-controlled fit (defaults chosen on AlpacaEval's development models)."""
-
-    difficulty_c: float = 10.0      # inverse L2 strength of the joint fit that gives instruction difficulty
-    model_c: float = 1.0            # inverse L2 strength of each model's own fit
-    reg_lambda: float = 0.5         # weight of the length-variant rows relative to the model's own rows
-    n_boot: int = 200               # bootstrap rounds over the model's items for the interval
-    seed: int = 0
-    min_items: int = 10             # models judged on fewer items are excluded (recorded)
 
 
 @dataclass

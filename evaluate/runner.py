@@ -5,7 +5,6 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,29 +12,10 @@ from alignsmith.curate.core.run_state import file_sha256
 from alignsmith.curate.core.runs import RunFolder
 
 from .responses import match_responses
+from .run_config import EvalRunConfig
 from .tasks import EvalItem, EvalSample, Task, get_task
 
-DEFAULT_TASKS = ("ifeval", "constraints", "safety", "winrate")
 LINEAGE_FILE = "alignsmith_lineage.json"
-
-
-@dataclass
-class EvalRunConfig:
-    """What an eval run does. `responses` set: score that file instead of generating."""
-
-    model: str | None
-    tasks: list[str] = field(default_factory=lambda: list(DEFAULT_TASKS))
-    limit: int | None = None          # first N items of each task
-    backend: str = "vllm"
-    responses: str | None = None
-    temperature: float = 0.0          # greedy by default: evals should not depend on sampling luck
-    top_p: float = 1.0
-    max_tokens: int | None = None     # None: each task's default
-    seed: int = 0
-    max_model_len: int = 2048
-    task_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    samples: int = 1                  # responses per item (sampled; metrics average them per item first)
-    label: str | None = None          # display name for the model in reports (default: the model name)
 
 
 def _sha256(path: Path) -> str:

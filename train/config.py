@@ -9,11 +9,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alignsmith.curate.core.config import check_fields, parse_value, read_yaml_file
+from alignsmith.curate.core.config import check_fields, option, parse_value, read_yaml_file
 from alignsmith.curate.core.errors import InputError
 
 METHODS = ("sft", "rm", "dpo", "ppo", "grpo")
@@ -26,11 +26,13 @@ PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 class LoraOptions:
     """PEFT LoRA adapter options; `enabled: false` trains every weight."""
 
-    enabled: bool = True
-    r: int = 8
-    alpha: int = 16
-    dropout: float = 0.0
-    target_modules: Any = "all-linear"
+    enabled: bool = option("train a LoRA adapter on a frozen base; false: full fine-tuning of every weight", True)
+    r: int = option("LoRA rank: rows/columns of each low-rank update (more is more trainable parameters)", 8)
+    alpha: int = option("LoRA scaling numerator: updates are scaled by alpha / r", 16)
+    dropout: float = option("dropout on the LoRA input, in [0, 1); 0 is off", 0.0)
+    target_modules: Any = option(
+        "which layers get adapters: all-linear (every linear layer but the output head) or a list of module "
+        "names, e.g. [q_proj, v_proj]", "all-linear")
 
 
 @dataclass
@@ -42,11 +44,15 @@ class QloraOptions:
     float32 on CPU (bf16 updates of small adapter weights lose precision there, and fp32 is not slower).
     """
 
-    enabled: bool = False
-    quant_type: str = "nf4"            # nf4 (NormalFloat4, the paper's) or fp4
-    double_quant: bool = True          # quantise the quantisation constants too (~0.4 bits/param saved)
-    compute_dtype: str = "auto"        # auto, bfloat16, float16, float32
-    adapter_dtype: str = "auto"        # auto, bfloat16, float32
+    enabled: bool = option("load the frozen base 4-bit through bitsandbytes and train LoRA on it (sft, dpo; "
+                           "needs lora.enabled and the `qlora` extra)", False)
+    quant_type: str = option("4-bit format: nf4 (NormalFloat4, the QLoRA paper's) or fp4", "nf4")
+    double_quant: bool = option("quantise the quantisation constants too (saves about 0.4 bits per parameter)",
+                                True)
+    compute_dtype: str = option("dtype the 4-bit weights are dequantised to for each matmul: auto (bfloat16 on "
+                                "CUDA, float32 on CPU), bfloat16, float16 or float32", "auto")
+    adapter_dtype: str = option("dtype of the LoRA weights: auto (bfloat16 on CUDA, float32 on CPU), bfloat16 "
+                                "or float32", "auto")
 
 
 QLORA_METHODS = ("sft", "dpo")
@@ -57,30 +63,41 @@ _DTYPES = ("auto", "bfloat16", "float16", "float32")
 class EvalOptions:
     """The optional eval run at each checkpoint save (see train/eval_callback.py)."""
 
-    prompts: str | None = None    # prompts file with instruction_id_list + kwargs (held-out constraints)
-    n_prompts: int = 8
-    max_tokens: int = 64
-    mode: str = "strict"
+    prompts: str | None = option(
+        "prompts file with instruction_id_list + kwargs (held-out constraints) answered greedily at each "
+        "checkpoint save; null: no eval during training", None)
+    n_prompts: int = option("how many of those prompts (the first N that carry constraints)", 8)
+    max_tokens: int = option("most new tokens per greedy answer", 64)
+    mode: str = option("constraint check: strict (the answer as is) or loose (passes if a loosened variant "
+                       "passes, as IFEval's loose accuracy)", "strict")
 
 
 @dataclass
 class TrainConfig:
     """One training run: what to train, on what, where to write, and TRL's own arguments."""
 
-    method: str
-    model: str = "smollm2-135m-instruct"
-    dataset: str | None = None
-    out: str | None = None             # run folder; default runs/train-<method>/<utc>-<hash>/
-    seed: int = 0
-    lora: LoraOptions = field(default_factory=LoraOptions)
-    qlora: QloraOptions = field(default_factory=QloraOptions)  # --qlora: 4-bit base (see QloraOptions)
-    merge: bool = False                # also save merged full weights to <out>/merged/ (for vLLM)
-    max_rows: int | None = None        # use only the first N dataset rows (smoke runs)
-    reward_model: str | None = None    # ppo / grpo: folder of a sequence classifier (`alignsmith train rm`)
-    value_model: str | None = None     # ppo: defaults to reward_model
-    rewards: list[str] = field(default_factory=lambda: ["verifiers"])  # grpo: "verifiers" and/or "reward_model"
-    eval: EvalOptions = field(default_factory=EvalOptions)
-    trl: dict = field(default_factory=dict)
+    method: str = option("training method: sft, rm (reward model), dpo, ppo or grpo (given as METHOD)")
+    model: str = option("base model: a known name (see `alignsmith models`) or a local Hugging Face folder",
+                        "smollm2-135m-instruct")
+    dataset: str | None = option(
+        "a pairs/data run folder (the method's file inside it) or a Parquet/JSONL file with the method's "
+        "columns", None)
+    out: str | None = option("run folder to write; null: runs/train-<method>/<utc>-<hash>/", None)
+    seed: int = option("random seed: seeds Python, NumPy and torch before training, and TRL's seed unless "
+                       "trl.seed is set", 0)
+    lora: LoraOptions = option("LoRA adapter settings (`--lora false` trains every weight)", factory=LoraOptions)
+    qlora: QloraOptions = option("4-bit base for sft/dpo (`--qlora` turns it on)", factory=QloraOptions)
+    merge: bool = option("also save merged full weights to <out>/merged/ (loadable by vLLM)", False)
+    max_rows: int | None = option("use only the first N dataset rows (smoke runs); null: all", None)
+    reward_model: str | None = option(
+        "ppo/grpo: folder of a sequence classifier that scores answers (from `alignsmith train rm`)", None)
+    value_model: str | None = option("ppo: folder of the value model; null: the reward model", None)
+    rewards: list[str] = option(
+        "grpo: reward sources summed per answer: verifiers (the prompt's constraint checks) and/or "
+        "reward_model", factory=lambda: ["verifiers"])
+    eval: EvalOptions = option("held-out constraint eval at each checkpoint save", factory=EvalOptions)
+    trl: dict = option("arguments of TRL's config class for the method (e.g. learning_rate, beta, "
+                       "max_steps); list them with --list-trl-args", factory=dict)
 
     def to_dict(self) -> dict:
         """Plain dict (what config.yaml and the lineage file record)."""

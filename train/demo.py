@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as _dt
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from alignsmith.curate.core.config import option
 from alignsmith.curate.core.models import EMBEDDED_MODEL
 
 
@@ -23,23 +24,28 @@ from alignsmith.curate.core.models import EMBEDDED_MODEL
 class DemoConfig:
     """Demo settings; the defaults are the measured recipe in docs/benchmarks.md."""
 
-    model: str = EMBEDDED_MODEL
-    backend: str = "vllm"             # generation backend for candidates and eval ("hf" without vLLM)
-    n: int = 8                        # candidates per training prompt (more candidates, fewer ties)
-    max_tokens: int = 160             # short answers: the constraints are about short, shaped text
-    temperature: float = 0.8
-    seeds: list[int] = field(default_factory=lambda: [0, 1])  # one DPO run (and eval) per seed
-    steps: int = 20                   # DPO optimiser steps per seed (about one epoch of the pairs)
-    batch_size: int = 8
-    learning_rate: float = 2e-4
-    beta: float = 0.1
-    lora_r: int = 16
-    bf16: bool | None = None          # None: bf16 autocast where the CPU/GPU supports it (1.7x here)
-    pairs_per_prompt: int = 6
-    eval_samples: int = 4             # sampled answers per held-out prompt and model
-    eval_temperature: float = 0.7
-    train_prompts: int = 0            # 0: all 48 built-in training prompts (smaller for smoke runs)
-    eval_prompts: int = 0             # 0: all 16 held-out prompts
+    model: str = option("base model to sample candidates from, train and evaluate: a known name or a local "
+                        "folder", EMBEDDED_MODEL)
+    backend: str = option("generation backend for candidates and eval: vllm, or hf (transformers) without vLLM",
+                          "vllm")
+    n: int = option("candidates sampled per training prompt (more candidates, fewer all-tied prompts)", 8)
+    max_tokens: int = option("most new tokens per candidate and per eval answer (short, shaped answers)", 160)
+    temperature: float = option("sampling temperature of the candidates", 0.8)
+    seeds: list[int] = option("one DPO run, and one eval, per seed; the first also seeds generation and pairing",
+                              factory=lambda: [0, 1])
+    steps: int = option("DPO optimiser steps per seed (about one epoch of the pairs)", 20)
+    batch_size: int = option("pairs per DPO optimiser step", 8)
+    learning_rate: float = option("DPO learning rate (constant schedule)", 2e-4)
+    beta: float = option("DPO beta: strength of the pull towards the base model (higher stays closer)", 0.1)
+    lora_r: int = option("LoRA rank of the DPO adapter (alpha is 2 * r)", 16)
+    bf16: bool | None = option("bf16 autocast in training; null: where the CPU/GPU supports it (1.7x faster "
+                               "here)", None)
+    pairs_per_prompt: int = option("most preference pairs kept per prompt (all_above_margin, largest margin "
+                                   "first)", 6)
+    eval_samples: int = option("sampled answers per held-out prompt and model", 4)
+    eval_temperature: float = option("sampling temperature of the held-out eval answers", 0.7)
+    train_prompts: int = option("first N of the 48 built-in training prompts; 0: all (fewer for smoke runs)", 0)
+    eval_prompts: int = option("first N of the 16 built-in held-out prompts; 0: all", 0)
     # 541 = all of official IFEval. Chosen by power (benchmarks/bench_demo_ifeval_power.py, docs/benchmarks.md
     # "The demo's official-IFEval check"): with the discordance estimated from real SmolLM2 answers (0.185),
     # McNemar at 80% power detects a prompt-strict change of about 5.2 points on 541 prompts, 8.6 on 200 and
@@ -47,13 +53,14 @@ class DemoConfig:
     # so a smaller slice would be a test known beforehand to find nothing. Cost: about 10 more minutes on the
     # 2-core CPU (0.62 s/prompt for base, 0.26 s/prompt per trained model); the whole set also gives the
     # official score, comparable with published ones.
-    ifeval_prompts: int = field(default=541, metadata={"help": (
+    ifeval_prompts: int = option(
         "first N official IFEval prompts each model answers greedily (384 tokens), compared with base as "
-        "`alignsmith compare` does; 0 turns the IFEval check off")})
-    ifeval_path: str = field(default="", metadata={"help": (
-        "IFEval input_data.jsonl (or a hub id with network); empty: $ALIGNSMITH_DATA/ifeval/input_data.jsonl")})
-    isolate: bool = True              # run generation, each training and each eval in a fresh process
-    verbose: bool = False             # also show engine warnings and the trainer's raw log lines
+        "`alignsmith compare` does; 0 turns the IFEval check off", 541)
+    ifeval_path: str = option(
+        "IFEval input_data.jsonl (or a hub id with network); empty: $ALIGNSMITH_DATA/ifeval/input_data.jsonl", "")
+    isolate: bool = option("run generation, each training and each eval in a fresh process (hands memory back; "
+                           "vLLM's thread pinning slowed training in the same process)", True)
+    verbose: bool = option("also show engine warnings and the trainer's raw log lines", False)
 
 
 def _stage(i: int, total: int, text: str) -> None:

@@ -5,6 +5,10 @@ Every config file and every `--set KEY=VALUE` / `--a.b VALUE` value in alignsmit
 stays text and is refused by a numeric field), and every value is checked against its dataclass field's
 type with pydantic's TypeAdapter (strict: no text-to-number or bool-to-number conversion) before any
 work starts. Unknown keys are errors that name the nearest known key.
+
+Every field of a command's config dataclass is declared with `option(help, default)`, so its meaning, units
+and allowed values live next to it once: `add_config_args` puts that text in `--help`, `field_help` lends it
+to hand-written flags, and `commented_yaml` prints a config as YAML with it as comments (`--print-config`).
 """
 from __future__ import annotations
 
@@ -39,6 +43,58 @@ _YamlLoader.add_implicit_resolver(
 _YamlLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d+)[eE][-+]?\d+$"), list("-+0123456789."))
+
+
+def option(help: str, default: Any = dataclasses.MISSING, *, factory: Any = None, **kwargs: Any) -> Any:
+    """A dataclass field with help text: `n: int = option("candidates sampled per prompt", 4)`.
+
+    `factory` builds a fresh default (lists, dicts, sections); with neither default nor factory the field is
+    required. Other `dataclasses.field` keywords (repr, compare) pass through.
+    """
+    if not help or not help.strip():
+        raise ValueError("option() needs help text saying what the field does")
+    if factory is not None:
+        kwargs["default_factory"] = factory
+    elif default is not dataclasses.MISSING:
+        kwargs["default"] = default
+    return dataclasses.field(metadata={"help": help.strip()}, **kwargs)
+
+
+def field_help(cls: type, name: str) -> str:
+    """The help text of field `name` of dataclass `cls` (for flags a command declares by hand)."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            return f.metadata.get("help", "")
+    raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def commented_yaml(config: Any, width: int = 100) -> str:
+    """A config dataclass instance as YAML, each field preceded by its help as a `#` comment.
+
+    Loading the text back gives `dataclasses.asdict(config)`; nested dataclass sections are indented with
+    their own fields' help. A starting config file a user can copy and edit.
+    """
+    return "".join(_commented_lines(config, 0, width))
+
+
+def _commented_lines(config: Any, indent: int, width: int) -> list[str]:
+    import textwrap
+    pad = " " * indent
+    lines = []
+    for f in dataclasses.fields(config):
+        if not f.repr:  # runtime hooks (callables), not settings
+            continue
+        text = f.metadata.get("help", "")
+        if text:
+            lines += [f"{pad}# {line}\n" for line in textwrap.wrap(text, max(40, width - indent - 2))]
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            lines.append(f"{pad}{f.name}:\n")
+            lines += _commented_lines(value, indent + 2, width)
+        else:
+            dumped = yaml.safe_dump({f.name: value}, sort_keys=False, width=width - indent)
+            lines += [pad + line + "\n" for line in dumped.splitlines()]
+    return lines
 
 
 def load_yaml(text: str, path: str | None = None) -> Any:

@@ -5,44 +5,16 @@ end here or in its pieces). Rows whose text is unusable are quarantined, not gue
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from dataclasses import replace
+from typing import Any, Sequence
 
 import numpy as np
 
-from ..core.quarantine import MAX_TEXT_CHARS, quarantined, text_of, text_problem
+from ..core.quarantine import quarantined, text_of, text_problem
 from ..core.records import normalise_text, stable_hash
 from .clusters import duplicate_of, priorities
-from .minhash import MinHashConfig, near_duplicate_pairs
-
-METHODS = ("exact", "minhash", "semantic")
-DEFAULT_THRESHOLDS = {"exact": 1.0, "minhash": 0.5, "semantic": 0.85}
-
-
-@dataclass
-class DedupConfig:
-    """What counts as a duplicate and which copy stays."""
-
-    method: str = "minhash"
-    threshold: float | None = None        # minhash: Jaccard estimate; semantic: cosine; default per method
-    text_field: str = "text"
-    id_field: str = "id"
-    keep: str = "first"                   # "first" (earliest row) or "score" (highest `score_field`)
-    score_field: str | None = None        # dotted path, e.g. "scores.reward"
-    minhash: MinHashConfig = field(default_factory=MinHashConfig)
-    embed_batch_size: int = 64
-    max_chars: int = MAX_TEXT_CHARS
-    workers: int = 1
-    # How MinHash candidate pairs are found, handed in by whoever runs the step (the Ray executor gives its
-    # shuffle by band); None: in this process. The step never names an executor.
-    minhash_pairs: Callable[[Sequence[str], MinHashConfig], tuple[np.ndarray, np.ndarray]] | None = field(
-        default=None, repr=False, compare=False)
-
-    def resolved_threshold(self) -> float:
-        """The threshold in force (method default when unset)."""
-        if self.method not in METHODS:
-            raise ValueError(f"unknown dedup method {self.method!r}; use one of {', '.join(METHODS)}")
-        return DEFAULT_THRESHOLDS[self.method] if self.threshold is None else float(self.threshold)
+from .minhash import near_duplicate_pairs
+from .settings import DedupConfig
 
 
 def exact_pairs(texts: Sequence[str]) -> np.ndarray:

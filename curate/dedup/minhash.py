@@ -14,64 +14,17 @@ Jaccard similarity), so LSH false positives never reach the output.
 """
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 import zlib
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import numpy as np
 
+from .settings import MinHashConfig
+
 _NON_WORD = re.compile(r"[\W_]+")
 _MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-
-
-@dataclass(frozen=True)
-class MinHashConfig:
-    """How documents are shingled, hashed and banded. `bands`/`rows` default to datasketch's optimum for
-    `threshold` and `num_perm` (minimising false positives + false negatives of the banding)."""
-
-    threshold: float = 0.5
-    num_perm: int = 128
-    shingle: str = "char"          # "char": character n-grams of the normalised text; "word": word n-grams
-    ngram: int = 5
-    bands: int | None = None
-    rows: int | None = None
-    seed: int = 0
-    chunk_size: int = 2048         # documents hashed together; bounds the memory of one matrix op
-
-    def banding(self) -> tuple[int, int]:
-        """(bands, rows per band)."""
-        if self.bands and self.rows:
-            if self.bands * self.rows > self.num_perm:
-                raise ValueError(f"bands*rows = {self.bands * self.rows} exceeds num_perm = {self.num_perm}")
-            return self.bands, self.rows
-        return _optimal_banding(self.threshold, self.num_perm)
-
-
-@functools.lru_cache(maxsize=32)
-def _optimal_banding(threshold: float, num_perm: int) -> tuple[int, int]:
-    # The (bands, rows) that minimise false positives + false negatives of LSH banding, weighted equally:
-    # the same rule as datasketch's MinHashLSH, so both sides of the benchmark band the same way. Written
-    # here because datasketch only exposes it as a private function (`datasketch.lsh._optimal_param`);
-    # tests/curate/test_minhash_banding.py checks it against MinHashLSH's choice. Integrates numerically
-    # over ~num_perm*log(num_perm) candidates, hence the cache.
-    from scipy.integrate import quad
-
-    best, best_error = (0, 0), float("inf")
-    for bands in range(1, num_perm + 1):
-        for rows in range(1, num_perm // bands + 1):
-            false_pos = quad(_candidate_probability, 0.0, threshold, args=(bands, rows))[0]
-            false_neg = (1.0 - threshold) - quad(_candidate_probability, threshold, 1.0, args=(bands, rows))[0]
-            if false_pos + false_neg < best_error:
-                best, best_error = (bands, rows), false_pos + false_neg
-    return best
-
-
-def _candidate_probability(s: float, bands: int, rows: int) -> float:
-    """Chance that a pair with Jaccard similarity s shares at least one band: 1 - (1 - s^rows)^bands."""
-    return 1 - (1 - s ** rows) ** bands
 
 
 def normalise_for_shingles(text: str) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..backends.base import Completion, GenParams
+from ..core.config import option
 from ..core.datafiles import read_parquet, write_parquet
 from ..core.models import EMBEDDED_MODEL
 from ..core.records import candidate_id, stable_hash
@@ -32,30 +33,26 @@ TRANSPORT_OPTIONS = ("base_url", "api_key", "concurrency", "max_retries", "timeo
                      "max_inflight", "workdir")
 
 
-def _help(text: str, default=None, factory=None):
-    kw = {"default_factory": factory} if factory else {"default": default}
-    return field(metadata={"help": text}, **kw)
-
-
 @dataclass
 class GenerateConfig:
     """What to generate. Every field is a CLI flag of `alignsmith generate`."""
 
-    prompts: str = _help("prompts file: JSONL/JSON/CSV/Parquet with a `prompt` (text or chat messages)", "")
-    model: str = _help("model name (e.g. smollm2-135m-instruct) or a local HF folder; for --backend openai, "
-                       "the served model name", EMBEDDED_MODEL)
-    backend: str = _help("engine: vllm (in-process), hf (transformers) or openai (HTTP servers)", "vllm")
-    n: int = _help("candidates sampled per prompt", 4)
-    temperature: float = _help("sampling temperature (0 = greedy)", 0.8)
-    top_p: float = _help("nucleus sampling mass", 0.95)
-    max_tokens: int = _help("most new tokens per candidate", 256)
-    seed: int = _help("run seed; each prompt's seed derives from it and the prompt text", 0)
-    stop: list[str] = _help("stop string (repeat the flag for several)", factory=list)
-    shard_size: int = _help("prompts per output shard: the unit of resume (a kill loses at most the "
-                            "unfinished shards)", 256)
-    quarantine: bool = _help("keep going past bad prompt rows, recording them in quarantine.parquet", False)
-    backend_options: dict = _help("JSON object of backend options, e.g. '{\"base_url\": [\"http://h1:8000/v1\"], "
-                                  "\"concurrency\": 32}' or '{\"max_model_len\": 1024}'", factory=dict)
+    prompts: str = option("prompts file: JSONL/JSON/CSV/Parquet with a `prompt` (text or chat messages)", "")
+    model: str = option("model name (e.g. smollm2-135m-instruct) or a local HF folder; for --backend openai, "
+                        "the served model name", EMBEDDED_MODEL)
+    backend: str = option("engine: vllm (in-process), hf (transformers) or openai (HTTP servers)", "vllm")
+    n: int = option("candidates sampled per prompt", 4)
+    temperature: float = option("sampling temperature (0 = greedy)", 0.8)
+    top_p: float = option("nucleus sampling: draw only from the likeliest tokens holding this probability mass; "
+                          "0 < top_p <= 1 (1: off)", 0.95)
+    max_tokens: int = option("most new tokens per candidate", 256)
+    seed: int = option("run seed; each prompt's seed derives from it and the prompt text", 0)
+    stop: list[str] = option("stop string (repeat the flag for several)", factory=list)
+    shard_size: int = option("prompts per output shard: the unit of resume (a kill loses at most the "
+                             "unfinished shards)", 256)
+    quarantine: bool = option("keep going past bad prompt rows, recording them in quarantine.parquet", False)
+    backend_options: dict = option("JSON object of backend options, e.g. '{\"base_url\": [\"http://h1:8000/v1\"], "
+                                   "\"concurrency\": 32}' or '{\"max_model_len\": 1024}'", factory=dict)
 
     def params(self) -> GenParams:
         """The sampling parameters backends receive."""

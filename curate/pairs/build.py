@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..core.config import option
 from ..core.errors import InputError
 from ..core.records import as_messages, clean_kwargs, make_pair_row, stable_hash
 from .rules import DROP_PER_PROMPT, length_balance, length_floor, pair_rule_violation
@@ -24,21 +25,37 @@ from .strategies import get_strategy
 class PairsConfig:
     """How pairs are built. Every field has a default that runs; YAML and `--set` override them."""
 
-    # Scorers to run: name -> constructor options. A score already on the rows is reused unless rescore.
-    scorers: dict[str, dict] = field(default_factory=lambda: {"verifiers": {}})
-    # Weights of the combined score; empty means each listed scorer's `weight` option (default 1).
-    weights: dict[str, float] = field(default_factory=dict)
-    rescore: bool = False
-    strategy: str = "best_vs_worst"
-    strategy_options: dict[str, Any] = field(default_factory=dict)
-    min_margin: float = 0.0            # pairs with a smaller (chosen - rejected) score are dropped
-    tie_tolerance: float = 1e-9        # |margin| at or below this is a tie, always dropped
-    max_similarity: float | None = 0.9  # normalised edit similarity at or above this is near-identical
-    max_pairs_per_prompt: int | None = 4
-    max_chosen_longer_share: float | None = 0.6  # cap on the share of pairs whose chosen is longer
-    min_chosen_longer_share: float | None = None  # floor on that share (when the scores favour short answers)
-    sft_min_score: float | None = None  # best candidates below this get no SFT row
-    seed: int = 0
+    scorers: dict[str, dict] = option(
+        "scorers to run: name -> constructor options (verifiers, judge, reward_model, safety); a score already "
+        "on the rows is reused unless rescore is true", factory=lambda: {"verifiers": {}})
+    weights: dict[str, float] = option(
+        "weight of each score name in the combined score (a weighted sum); empty: each listed scorer's "
+        "`weight` option, default 1", factory=dict)
+    rescore: bool = option("score every row again even where it already has a finite score of that name", False)
+    strategy: str = option(
+        "which (chosen, rejected) pairs to propose per prompt: best_vs_worst, best_vs_random_lower or "
+        "all_above_margin", "best_vs_worst")
+    strategy_options: dict[str, Any] = option(
+        "options of the strategy, e.g. {k: 2} for best_vs_random_lower (rejected candidates per prompt)",
+        factory=dict)
+    min_margin: float = option(
+        "drop a pair whose combined-score margin (chosen - rejected) is below this; >= 0, in score units", 0.0)
+    tie_tolerance: float = option("a |margin| at or below this is a tie; ties are always dropped", 1e-9)
+    max_similarity: float | None = option(
+        "drop a pair whose answers have normalised edit similarity at or above this (near-identical); in "
+        "(0, 1], null turns the rule off", 0.9)
+    max_pairs_per_prompt: int | None = option(
+        "keep at most this many pairs per prompt, in the strategy's order; >= 1, null for no cap", 4)
+    max_chosen_longer_share: float | None = option(
+        "cap on the share of pairs whose chosen answer is longer (judges favour length); excess pairs go "
+        "smallest margin first; in [0, 1], null for no cap", 0.6)
+    min_chosen_longer_share: float | None = option(
+        "floor on that share, for when the scores favour short answers (word limits); in [0, 1], at most "
+        "max_chosen_longer_share, null for no floor", None)
+    sft_min_score: float | None = option(
+        "a prompt whose best candidate's combined score is below this gets no SFT row; null keeps every prompt",
+        None)
+    seed: int = option("seed of the random choices (best_vs_random_lower), drawn per prompt", 0)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> "PairsConfig":

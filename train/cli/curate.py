@@ -24,28 +24,38 @@ def register(sub) -> None:
 
 
 def add_dedup(group) -> None:
-    """The `curate dedup` sub-command."""
+    """The `curate dedup` sub-command; its flags' help is DedupConfig's and MinHashConfig's field help."""
+    from alignsmith.curate.core.config import field_help
+    from alignsmith.curate.dedup.settings import DedupConfig, MinHashConfig
+
+    def dedup(name: str, default=None, cls=DedupConfig) -> str:
+        return field_help(cls, name) + (f" (default: {default})" if default is not None else "")
+
+    def minhash(name: str, default=None) -> str:
+        return dedup(name, default, MinHashConfig)
+
     d = group.add_parser("dedup", help="drop duplicate rows of one file (exact, minhash or semantic)",
                          description="Writes OUT/kept.jsonl and OUT/dropped.jsonl (each dropped row names "
                                      "duplicate_of; unusable rows are quarantined with an input: reason).")
     d.add_argument("--input", required=True, help="JSONL/JSON/CSV/Parquet file of rows")
-    d.add_argument("--text-field", default="text")
-    d.add_argument("--id-field", default="id", help="names rows in duplicate_of (rows without one: #index)")
-    d.add_argument("--method", choices=("exact", "minhash", "semantic"), default="minhash")
-    d.add_argument("--threshold", type=float, help="minhash: Jaccard (default 0.5); semantic: cosine (0.85)")
-    d.add_argument("--keep", choices=("first", "score"), default="first",
-                   help="which row of a cluster stays: the first seen, or the highest --score-field")
-    d.add_argument("--score-field", help="dotted path of the score for --keep score (e.g. scores.reward)")
+    d.add_argument("--text-field", default="text", help=dedup("text_field", "text"))
+    d.add_argument("--id-field", default="id", help=dedup("id_field", "id"))
+    d.add_argument("--method", choices=("exact", "minhash", "semantic"), default="minhash",
+                   help=dedup("method", "minhash"))
+    d.add_argument("--threshold", type=float, help=dedup("threshold"))
+    d.add_argument("--keep", choices=("first", "score"), default="first", help=dedup("keep", "first"))
+    d.add_argument("--score-field", help=dedup("score_field"))
     d.add_argument("--against", action="append", default=[], metavar="PATH",
                    help="another dataset (same text/id fields): its rows count as already kept; repeatable")
-    d.add_argument("--shingle", choices=("char", "word"), default="char")
-    d.add_argument("--ngram", type=int, default=5, help="shingle length in characters or words")
-    d.add_argument("--num-perm", type=int, default=128)
-    d.add_argument("--bands", type=int, help="LSH bands (with --rows; default: optimal for the threshold)")
-    d.add_argument("--rows", type=int, help="rows per LSH band")
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--workers", type=int, default=1, help="processes hashing MinHash chunks")
-    d.add_argument("--executor", choices=("local", "ray"), default="local")
+    d.add_argument("--shingle", choices=("char", "word"), default="char", help=minhash("shingle", "char"))
+    d.add_argument("--ngram", type=int, default=5, help=minhash("ngram", 5))
+    d.add_argument("--num-perm", type=int, default=128, help=minhash("num_perm", 128))
+    d.add_argument("--bands", type=int, help=minhash("bands"))
+    d.add_argument("--rows", type=int, help=minhash("rows"))
+    d.add_argument("--seed", type=int, default=0, help=minhash("seed", 0))
+    d.add_argument("--workers", type=int, default=1, help=dedup("workers", 1))
+    d.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="ray: find MinHash pairs with a Ray Data shuffle by band (same output as local)")
     d.add_argument("--out", required=True, help="output folder")
     d.set_defaults(func=run_dedup)
 

@@ -22,28 +22,33 @@ def _parse_task_options(specs: list[str] | None) -> dict[str, dict]:
 
 
 def add_run(group) -> None:
-    """Register `eval run` in the eval group."""
+    """Register `eval run` in the eval group; its flags' help is EvalRunConfig's field help."""
+    from alignsmith.curate.core.config import field_help
+    from alignsmith.evaluate.run_config import EvalRunConfig
+
+    def h(name: str, default=None) -> str:
+        return field_help(EvalRunConfig, name) + (f" (default: {default})" if default is not None else "")
+
     p = group.add_parser("run", help="evaluate a model (or a responses file) on eval tasks",
                          description="Generate responses with a backend (vLLM by default) or read them "
                                      "from --responses, score each task, and write an eval run folder "
                                      "(items.parquet, metrics.json, config.yaml, DONE).")
-    p.add_argument("--model", help="model name or local folder (with --responses: a label)")
-    p.add_argument("--tasks", default=TASK_NAMES, help=f"comma-separated tasks (default {TASK_NAMES})")
+    p.add_argument("--model", help=h("model"))
+    p.add_argument("--tasks", default=TASK_NAMES, help=h("tasks", TASK_NAMES) + "; comma-separated")
     p.add_argument("--out", help="run folder (default runs/eval/<utc>-<hash>)")
-    p.add_argument("--limit", type=int, help="evaluate only the first N items of each task")
-    p.add_argument("--responses", help="score this file (JSONL/JSON/CSV/Parquet) instead of generating")
-    p.add_argument("--backend", default="vllm", choices=["vllm", "hf", "openai"])
-    p.add_argument("--max-tokens", type=int, help="generation budget (default: per task)")
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--top-p", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--samples", type=int, default=1,
-                   help="sampled responses per item (use with --temperature > 0); metrics average them per item")
-    p.add_argument("--label", help="display name for the model in reports (default: --model)")
-    p.add_argument("--max-model-len", type=int, default=2048)
+    p.add_argument("--limit", type=int, help=h("limit"))
+    p.add_argument("--responses", help=h("responses"))
+    p.add_argument("--backend", default="vllm", choices=["vllm", "hf", "openai"], help=h("backend", "vllm"))
+    p.add_argument("--max-tokens", type=int, help=h("max_tokens"))
+    p.add_argument("--temperature", type=float, default=0.0, help=h("temperature", 0.0))
+    p.add_argument("--top-p", type=float, default=1.0, help=h("top_p", 1.0))
+    p.add_argument("--seed", type=int, default=0, help=h("seed", 0))
+    p.add_argument("--samples", type=int, default=1, help=h("samples", 1))
+    p.add_argument("--label", help=h("label"))
+    p.add_argument("--max-model-len", type=int, default=2048, help=h("max_model_len", 2048))
     p.add_argument("--set", dest="task_options", action="append", metavar="TASK.OPTION=VALUE",
-                   help="task option, e.g. ifeval.path=FILE, winrate.judge=reward, winrate.judge_model=DIR, "
-                        "winrate.reference=FILE_OR_RUN (repeatable)")
+                   help=h("task_options") + "; as flags: ifeval.path=FILE, winrate.judge=reward, "
+                        "winrate.judge_model=DIR, winrate.reference=FILE_OR_RUN (repeatable)")
     p.set_defaults(func=_run)
 
 

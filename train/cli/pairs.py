@@ -21,7 +21,8 @@ def register(sub) -> None:
                         "(e.g. --set scorers.judge.mode=pointwise); repeatable")
     p.add_argument("--push-to-hub", metavar="REPO_ID", help="also upload the outputs to this hub dataset repo")
     p.add_argument("--print-config", action="store_true",
-                   help="print the resolved config as YAML (a starting pairs.yaml) and exit")
+                   help="print the resolved config as YAML, each field with its help as a comment (a "
+                        "starting pairs.yaml), and exit")
     p.set_defaults(func=run)
     # Human review of a finished run: `pairs apply-review`, `pairs sample-audit` (train/cli/pairs_review.py).
     register_review_actions(p)
@@ -70,8 +71,8 @@ def run(args) -> int:
         data["min_margin"] = args.min_margin
     config = PairsConfig.from_dict(data)
     if args.print_config:
-        import yaml
-        print(yaml.safe_dump(config.to_dict(), sort_keys=False), end="")
+        from alignsmith.curate.core.config import commented_yaml
+        print(commented_yaml(config), end="")
         return 0
     if not args.input:
         raise ValueError("--input is required (a curate run folder or a candidates file)")

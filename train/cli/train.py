@@ -12,7 +12,7 @@ options (after METHOD, in any order):
   --qlora                sft/dpo: 4-bit NF4 base (bitsandbytes, the `qlora` extra) + LoRA; --qlora.<opt> too
   --eval.prompts FILE    --max_rows N
   --trl.<arg> VALUE      any argument of TRL's config class (e.g. --trl.learning_rate 1e-5)
-  --print-config         print the resolved config and exit
+  --print-config         print the resolved config, each field with its help as a comment, and exit
   --list-trl-args        list the TRL arguments for METHOD and exit
 """
 
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
 
 def run_train(args) -> int:
     """Build the config from preset/file/flags, then train (or just print the config)."""
-    import yaml
+    from alignsmith.curate.core.config import commented_yaml
 
     from ..config import build_config, parse_overrides
     if {"-h", "--help"} & set(args.options):  # REMAINDER swallows --help after METHOD
@@ -45,7 +45,7 @@ def run_train(args) -> int:
         return 0
     config = build_config(args.method, config_file=config_file, preset=preset, overrides=overrides)
     if print_only:
-        print(yaml.safe_dump(config.to_dict(), sort_keys=False), end="")
+        print(commented_yaml(config), end="")
         return 0
     from ..rl_methods import train
     train(config)

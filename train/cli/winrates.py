@@ -6,7 +6,13 @@ import sys
 
 
 def register(sub) -> None:
-    """Add the winrates sub-command."""
+    """Add the winrates sub-command; the fit's flags take their help from LCSettings' fields."""
+    from alignsmith.curate.core.config import field_help
+    from alignsmith.evaluate.lc_settings import LCSettings
+
+    def h(name: str, default) -> str:
+        return f"{field_help(LCSettings, name)} (default: {default})"
+
     p = sub.add_parser("winrates", help="raw and length-controlled (AlpacaEval-LC) win rates from annotations")
     p.add_argument("--annotations", nargs="+", required=True, metavar="FILE",
                    help="AlpacaEval annotations.json[.gz], annotation JSONL[.gz] (full or compact with "
@@ -19,11 +25,10 @@ def register(sub) -> None:
     p.add_argument("--write-runs", action="store_true",
                    help="also write one eval run folder per model (read by leaderboard, compare, dashboard)")
     p.add_argument("--runs-root", help="root for those run folders (default $ALIGNSMITH_RUNS or ./runs)")
-    p.add_argument("--bootstrap", type=int, default=200, help="bootstrap rounds for the LC interval (default 200)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    p.add_argument("--min-items", type=int, default=10, help="exclude models judged on fewer items (default 10)")
-    p.add_argument("--reg-lambda", type=float, default=0.5,
-                   help="weight of length-variant models (X_concise / X_verbose) in each fit (default 0.5)")
+    p.add_argument("--bootstrap", type=int, default=200, help=h("n_boot", 200))
+    p.add_argument("--seed", type=int, default=0, help=h("seed", 0))
+    p.add_argument("--min-items", type=int, default=10, help=h("min_items", 10))
+    p.add_argument("--reg-lambda", type=float, default=0.5, help=h("reg_lambda", 0.5))
     p.set_defaults(func=_winrates)
 
 
