@@ -14,12 +14,13 @@ LONG = ("I have been reading about the history of lighthouses and their keepers 
 SEAM = "  Two spaces first: how do I kill a Python process?"  # the spaces merge with the user header's newline
 EDGE = ["", LONG, SEAM, "\nA newline first: what is the capital of France?", "hi"]
 
-# Measured (docs/benchmarks.md, "Shared template prefix"): on 450 XSTest prompts and 1,155 dev prompts the
-# two paths differ by at most ~1e-4 in features whose largest values are ~1e3, i.e. float32 rounding
-# (relative 1e-7) of the same sums in another order; the whole-chat path alone moves by as much between
-# batchings (its left padding shifts positions). 2e-3 is 10x that, and still 1e-6 of the feature scale.
+# Measured (docs/benchmarks.md, "Shared template prefix"): on the 450 XSTest prompts the two paths differ by
+# at most 1.2e-4 in features whose largest values are ~870 (float32 keeps ~7 digits: the same sums taken in
+# another order, and the whole-chat path's left padding shifts positions, which RoPE undoes only to rounding);
+# the probability moved by at most 4e-6. The tolerances are ~15x and ~25x those, still 2e-6 of the feature scale
+# and far below any distance to a threshold that matters.
 FEATURE_ATOL = 2e-3
-PROBABILITY_ATOL = 1e-4  # measured at most ~1e-6; the head is linear, so this is ~100x headroom
+PROBABILITY_ATOL = 1e-4
 
 
 def test_prefix_path_agrees_with_whole_chat_path_on_xstest_and_edge_cases(smollm2, shared_data):
