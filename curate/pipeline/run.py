@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from ..core.config import check_call_options
 from ..core.errors import InputError
+from ..core.funnel import funnel_entry
 from ..core.quarantine import MAX_TEXT_CHARS, quarantined, require_field, text_problem
 from ..core.registry import load_object
 from ..steps.base import FILTERS, Filter, apply_one_filter
@@ -120,13 +121,6 @@ def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict 
               "seconds": round(time.perf_counter() - started, 3),
               "config": {"steps": specs, "text_field": text_field, "max_chars": max_chars}}
     return kept, dropped, report
-
-
-def funnel_entry(name: str, kind: str, rows_in: int, dropped: int, seconds: float | None) -> dict:
-    """One funnel step: rows it saw, dropped and left, its seconds and rows per second (None when untimed)."""
-    rate = round(rows_in / seconds, 1) if seconds else None
-    return {"step": name, "kind": kind, "rows_in": rows_in, "dropped": dropped, "rows_after": rows_in - dropped,
-            "seconds": None if seconds is None else round(seconds, 3), "rows_per_s": rate}
 
 
 def run_steps_local(rows: list[dict], steps: list[tuple[str, str, Any]]) -> tuple[list[dict], list[dict], list]:
