@@ -26,3 +26,10 @@ def funnel_from_counts(rows_in: int, dropped: Mapping[str, int], kind: str) -> l
         left -= int(n)
     return entries
 
+
+def funnel_metrics(rows_in: int, rows_out: int) -> dict:
+    """metrics.json of a run that filters rows (curate, and curate after apply-review): in, out, keep rate."""
+    from .runs import metric  # run folders (yaml, subprocess) load only when a run is written
+    return {"rows_in": metric(rows_in, higher_is_better=None, n=rows_in),
+            "rows_out": metric(rows_out, higher_is_better=None, n=rows_in),
+            "keep_rate": metric(rows_out / rows_in if rows_in else None, higher_is_better=None, n=rows_in)}

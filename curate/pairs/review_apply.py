@@ -16,8 +16,8 @@ from pathlib import Path
 
 from ..core.datafiles import read_parquet, write_json, write_parquet
 from ..core.errors import InputError
-from ..core.funnel import funnel_entry, funnel_from_counts
-from ..core.runs import RunFolder, metric
+from ..core.funnel import funnel_entry, funnel_from_counts, funnel_metrics
+from ..core.runs import RunFolder
 from .card import card_markdown, margin_histogram
 from .export import pairs_metrics
 from .reviews import item_id, latest_by_item, read_reviews_for, run_fingerprint
@@ -121,10 +121,7 @@ def apply_to_curate(run_path: Path, review_files: list, out) -> RunFolder:
         report["funnel"] = report["funnel"] + [funnel_entry("review", "review", len(rows), len(rejected))]
     report.update(review=review, kept=len(kept))
     write_json(run.file("report.json"), report)
-    n = int(report.get("rows_in") or len(rows))
-    run.write_metrics({"rows_in": metric(n, higher_is_better=None, n=n),
-                       "rows_out": metric(len(kept), higher_is_better=None, n=n),
-                       "keep_rate": metric(len(kept) / n if n else None, higher_is_better=None, n=n)})
+    run.write_metrics(funnel_metrics(int(report.get("rows_in") or len(rows)), len(kept)))
     run.mark_done()
     return run
 
