@@ -177,6 +177,14 @@ def bench_sentences() -> dict:
     return out
 
 
+def report(results: dict, out: Path | None) -> None:
+    """Print the numbers, and write them as JSON to `out` when given."""
+    text = json.dumps(results, indent=2)
+    print(text)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+
+
 def main() -> None:
     """Parse flags, optionally refit, measure, print (and write JSON with --out)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -190,15 +198,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.harmful_only:
         results = {"harmful_prompt_vs_xstest_labels": bench_harmful(args.data)}
-        print(json.dumps(results, indent=2))
-        if args.out:
-            args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        report(results, args.out)
         return
     if args.blind:
         results = {"harmful_prompt_blind": bench_blind(args.blind)}
-        print(json.dumps(results, indent=2))
-        if args.out:
-            args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        report(results, args.out)
         return
     if args.refit:
         from alignsmith.curate.safety.fit import fit_all
@@ -206,9 +210,7 @@ def main() -> None:
     results = {"refusal_vs_xstest_humans": bench_refusal(args.data),
                "harmful_prompt_vs_xstest_labels": bench_harmful(args.data),
                "harmful_prompt_sentence_modes": bench_sentences()}
-    print(json.dumps(results, indent=2))
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    report(results, args.out)
 
 
 if __name__ == "__main__":

@@ -12,35 +12,48 @@ DATASET_KINDS = ("pairs", "curate", "generate")
 PAIR_TEXT = ("prompt", "chosen", "rejected")
 
 
-def funnel_rows(rows_in: int, dropped: dict) -> pd.DataFrame:
-    """Rows left after each filter in order, with the number that filter dropped."""
-    left, out = int(rows_in), [{"step": "input", "rows_left": int(rows_in), "dropped": 0}]
-    for name, n in dropped.items():
-        left -= int(n)
-        out.append({"step": str(name), "rows_left": left, "dropped": int(n)})
+def funnel_table(rows_in: int, steps: list) -> pd.DataFrame:
+    """Rows left after each step of a funnel, with the number that step dropped, and each step's seconds and
+    rows/s when any step was timed. `steps` is the one funnel format every stage writes (curate's report.json
+    `funnel`, the pairs card's `candidates_funnel` and `pairs_funnel`): a list of {step, dropped, rows_after,
+    ...}; reports from before issue 18 have no `seconds`."""
+    steps = [s for s in steps if isinstance(s, dict)]
+    timed = any(s.get("seconds") is not None for s in steps)
+    out = [{"step": "rows in", "rows_left": int(rows_in), "dropped": 0}]
+    for s in steps:
+        row = {"step": str(s.get("step")), "rows_left": int(s.get("rows_after", 0)), "dropped": int(s.get("dropped", 0))}
+        if timed:
+            row.update(seconds=s.get("seconds"), rows_per_s=s.get("rows_per_s"))
+        out.append(row)
     return pd.DataFrame(out)
 
 
 def funnel_from_report(report: dict) -> pd.DataFrame | None:
-    """The funnel of a curate report.json: `funnel` as a list of {step, dropped, rows_after} (what
-    `alignsmith curate` writes; with `seconds` and `rows_per_s` per step since issue 18, shown when there)
-    or `{rows_in, dropped: {filter: n}}` (a `Funnel.to_dict()`)."""
-    steps = report.get("funnel")
-    if isinstance(steps, list) and "rows_in" in report:
-        steps = [s for s in steps if isinstance(s, dict)]
-        timed = any(s.get("seconds") is not None for s in steps)
-        out = [{"step": "rows in", "rows_left": int(report["rows_in"]), "dropped": 0}]
-        for s in steps:
-            row = {"step": str(s.get("step")), "rows_left": int(s.get("rows_after", 0)),
-                   "dropped": int(s.get("dropped", 0))}
-            if timed:
-                row.update(seconds=s.get("seconds"), rows_per_s=s.get("rows_per_s"))
-            out.append(row)
-        return pd.DataFrame(out)
-    funnel = steps if isinstance(steps, dict) else report
-    if "rows_in" in funnel and isinstance(funnel.get("dropped"), dict):
-        return funnel_rows(funnel["rows_in"], funnel["dropped"])
+    """The funnel of a curate report.json (None when it has none)."""
+    if isinstance(report.get("funnel"), list) and "rows_in" in report:
+        return funnel_table(report["rows_in"], report["funnel"])
     return None
+
+
+def steps_from_counts(rows_in: int, dropped: dict) -> list[dict]:
+    """Only for pairs cards written before issue 15, still in users' run folders: their `candidates_dropped` /
+    `pairs_dropped` (`{reason: n}`) as funnel steps. Nothing writes that shape now."""
+    left, steps = int(rows_in), []
+    for name, n in dropped.items():
+        left -= int(n)
+        steps.append({"step": str(name), "dropped": int(n), "rows_after": left})
+    return steps
+
+
+def card_funnel(card: dict, name: str, rows_in_key: str) -> pd.DataFrame | None:
+    """The pairs card's `<name>_funnel` (candidates or pairs) as a table, None when the card has no such stage."""
+    stages = card.get("stages") or {}
+    if rows_in_key not in stages:
+        return None
+    steps = card.get(f"{name}_funnel")
+    if not isinstance(steps, list):
+        steps = steps_from_counts(stages[rows_in_key], stages.get(f"{name}_dropped") or {})
+    return funnel_table(stages[rows_in_key], steps)
 
 
 def funnel_chart(table: pd.DataFrame, title: str) -> alt.Chart:
@@ -88,13 +101,10 @@ def render_card(card: dict) -> None:
     for col, key in zip(cols, ("prompts_in", "candidates_in", "pairs_out", "sft_rows")):
         if key in stages:
             col.metric(key.replace("_", " "), stages[key])
-    dropped = {**{f"candidates: {k}": v for k, v in (stages.get("candidates_dropped") or {}).items()}}
-    if "candidates_in" in stages:
-        st.altair_chart(funnel_chart(funnel_rows(stages["candidates_in"], dropped), "candidates funnel"),
-                        width="stretch")
-    if stages.get("pairs_dropped") is not None and "pairs_proposed" in stages:
-        st.altair_chart(funnel_chart(funnel_rows(stages["pairs_proposed"], stages["pairs_dropped"]),
-                                     "pairs funnel"), width="stretch")
+    for name, rows_in_key in (("candidates", "candidates_in"), ("pairs", "pairs_proposed")):
+        table = card_funnel(card, name, rows_in_key)
+        if table is not None:
+            st.altair_chart(funnel_chart(table, f"{name} funnel"), width="stretch")
     left, right = st.columns(2)
     hist = pd.DataFrame(card.get("margin_histogram") or [])
     if not hist.empty:

@@ -34,7 +34,8 @@ class Completion:
 
 
 class Backend:
-    """Base class: subclasses implement `generate`."""
+    """Base class: a subclass implements `stream` (engines that keep a batch full: vLLM, HTTP) or `generate`
+    (engines that sample a list at a time: transformers); the base class builds the other from it."""
 
     name: ClassVar[str]
 
@@ -46,8 +47,13 @@ class Backend:
     stream_chunk: ClassVar[int] = 16
 
     def generate(self, prompts: Sequence[Messages], params: GenParams) -> list[list[Completion]]:
-        """Return `params.n` completions for each prompt, in input order."""
-        raise NotImplementedError
+        """Return `params.n` completions for each prompt, in input order (collected from `stream`)."""
+        if type(self).stream is Backend.stream:
+            raise NotImplementedError(f"{type(self).__name__} implements neither generate nor stream")
+        results: list[list[Completion] | None] = [None] * len(prompts)
+        for i, completions in self.stream(prompts, params):
+            results[i] = completions
+        return results  # type: ignore[return-value]
 
     def stream(self, prompts: Iterable[Messages], params: GenParams) -> Iterator[tuple[int, list[Completion]]]:
         """Yield `(input index, completions)` as prompts finish, in any order.

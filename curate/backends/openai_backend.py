@@ -109,12 +109,6 @@ class OpenAIBackend(Backend):
             raise GenerationRequestError(f"server returned {len(out)} choices, asked for {n}")
         return out
 
-    def generate(self, prompts: Sequence[Messages], params: GenParams) -> list[list[Completion]]:
-        results: list[list[Completion] | None] = [None] * len(prompts)
-        for i, comps in self.stream(prompts, params):
-            results[i] = comps
-        return results  # type: ignore[return-value]
-
     def stream(self, prompts: Iterable[Messages], params: GenParams) -> Iterator[tuple[int, list[Completion]]]:
         """Keep `concurrency` requests busy (reading prompts lazily) and yield each as it returns.
 

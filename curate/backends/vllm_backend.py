@@ -66,12 +66,6 @@ class VLLMBackend(Backend):
         self.max_inflight = int(options.get("max_inflight") or 4 * max_seqs)
         self._streams = 0  # makes request ids unique across calls
 
-    def generate(self, prompts: Sequence[Messages], params: GenParams) -> list[list[Completion]]:
-        results: list[list[Completion] | None] = [None] * len(prompts)
-        for i, comps in self.stream(prompts, params):
-            results[i] = comps
-        return results  # type: ignore[return-value]
-
     def stream(self, prompts: Iterable[Messages], params: GenParams) -> Iterator[tuple[int, list[Completion]]]:
         """Feed the engine from `prompts`, keeping up to `max_inflight` queued, and yield each as it ends.
 

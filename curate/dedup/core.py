@@ -95,8 +95,11 @@ def dedup_rows(rows: Sequence[dict], cfg: DedupConfig = DedupConfig(),
                reference: Sequence[dict] = ()) -> tuple[list[dict], list[dict]]:
     """Split rows into (kept, dropped). Dropped duplicates carry `duplicate_of` (the kept row's id, or the
     reference row's id when `reference` — rows of other datasets — already has the text), `similarity_method`
-    and `drop_reason`; rows with unusable text are quarantined with an `input:` reason."""
+    and `drop_reason`; rows with unusable text are quarantined with an `input:` reason. With
+    `cfg.group_by`, a row duplicates only rows with the same value in that field (no reference rows then)."""
     cfg.resolved_threshold()  # fail early on a bad method
+    if cfg.group_by and reference:
+        raise ValueError("dedup: use either group_by or reference rows (against), not both")
     good, dropped = [], []
     for i, r in enumerate(rows):
         problem = text_problem(r, cfg.text_field, cfg.max_chars)
@@ -113,7 +116,8 @@ def dedup_rows(rows: Sequence[dict], cfg: DedupConfig = DedupConfig(),
         scores = [dig(r, cfg.score_field) for _, r in good]
     elif cfg.keep != "first":
         raise ValueError(f"keep must be 'first' or 'score', got {cfg.keep!r}")
-    dup = duplicate_indices(texts, cfg, len(refs), scores)
+    groups = [r.get(cfg.group_by) for _, r in good] if cfg.group_by else None
+    dup = duplicate_indices(texts, cfg, len(refs), scores, groups)
     ids = [row_id(r, cfg, -1) for r in refs] + [row_id(r, cfg, i) for i, r in good]
     kept = []
     for k, (_, r) in enumerate(good):

@@ -81,6 +81,8 @@ class DedupConfig:
     keep: str = option("which row of a duplicate cluster stays: first (earliest row) or score (highest "
                        "score_field)", "first")
     score_field: str | None = option("dotted path of the score for keep: score, e.g. scores.reward", None)
+    group_by: str | None = option("a field, e.g. prompt_id: rows are duplicates only of rows with the same "
+                                  "value in it (not with reference rows); null: across all rows", None)
     minhash: MinHashConfig = option("how MinHash shingles, hashes and bands the texts (method minhash)",
                                     factory=MinHashConfig)
     embed_batch_size: int = option("texts embedded per batch (method semantic)", 64)

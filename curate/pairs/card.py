@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ..core.funnel import funnel_from_counts
 from .rules import chosen_is_longer, similarity_backend
 
 
@@ -21,17 +22,19 @@ def card_data(result: Any) -> dict:
     per_prompt = Counter(p["prompt_id"] for p in pairs)
     pairs_per_prompt = Counter(per_prompt.get(pid, 0) for pid in (r["prompt_id"] for r in result.prompts))
     longer = sum(chosen_is_longer(p) for p in pairs)
+    # Candidate reasons carry details in parentheses; the card groups by the reason before them.
+    candidate_reasons = Counter(r["drop_reason"].split(" (")[0].split(";")[0] for r in result.dropped_candidates)
     return {
         "stages": {
             "candidates_in": stats["candidates_in"], "prompts_in": stats["prompts_in"],
-            # Candidate reasons carry details in parentheses; the card groups by the reason before them.
-            "candidates_dropped": dict(Counter(r["drop_reason"].split(" (")[0].split(";")[0]
-                                               for r in result.dropped_candidates)),
             "candidates_usable": stats["candidates_usable"],
             "pairs_proposed": stats["pairs_proposed"],
-            "pairs_dropped": dict(Counter(_rule(r["drop_reason"]) for r in result.dropped_pairs)),
             "pairs_out": len(pairs), "sft_rows": len(result.sft), "ppo_prompts": len(result.prompts),
         },
+        # Drops by reason, as funnels (core.funnel): candidates_in -> usable, pairs_proposed -> pairs_out.
+        "candidates_funnel": funnel_from_counts(stats["candidates_in"], candidate_reasons, "reason"),
+        "pairs_funnel": funnel_from_counts(stats["pairs_proposed"],
+                                           Counter(_rule(r["drop_reason"]) for r in result.dropped_pairs), "rule"),
         "pairs_per_prompt": {str(k): v for k, v in sorted(pairs_per_prompt.items())},
         "margin_histogram": margin_histogram([p["margin"] for p in pairs]),
         "chosen_longer_share": longer / len(pairs) if pairs else None,
@@ -94,9 +97,9 @@ def card_markdown(card: dict) -> str:
     for key in ("prompts_in", "candidates_in", "candidates_usable", "pairs_proposed", "pairs_out",
                 "sft_rows", "ppo_prompts"):
         lines.append(f"| {key} | {s[key]} |")
-    for title, table in (("Candidates dropped", s["candidates_dropped"]), ("Pairs dropped", s["pairs_dropped"])):
+    for title, funnel in (("Candidates dropped", card["candidates_funnel"]), ("Pairs dropped", card["pairs_funnel"])):
         lines += ["", f"### {title} (by reason)", ""]
-        lines += [f"- {k}: {v}" for k, v in sorted(table.items())] or ["- none"]
+        lines += [f"- {e['step']}: {e['dropped']}" for e in sorted(funnel, key=lambda e: e["step"])] or ["- none"]
     lines += ["", "## Pairs per prompt", "", "| pairs | prompts |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in card["pairs_per_prompt"].items()]
     lines += ["", "## Margin histogram", "", "| margin from | to | pairs |", "|---|---|---|"]

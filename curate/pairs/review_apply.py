@@ -16,7 +16,8 @@ from pathlib import Path
 
 from ..core.datafiles import read_parquet, write_json, write_parquet
 from ..core.errors import InputError
-from ..core.runs import RunFolder, metric
+from ..core.funnel import funnel_entry, funnel_from_counts, funnel_metrics
+from ..core.runs import RunFolder
 from .card import card_markdown, margin_histogram
 from .export import pairs_metrics
 from .reviews import item_id, latest_by_item, read_reviews_for, run_fingerprint
@@ -117,14 +118,10 @@ def apply_to_curate(run_path: Path, review_files: list, out) -> RunFolder:
               "rows_in": len(rows), "outcome": dict(sorted(Counter(r["review_decision"] for r in kept + rejected).items())),
               "reviewers": {n: dict(sorted(c.items())) for n, c in sorted(_per_reviewer(records).items())}}
     if isinstance(report.get("funnel"), list):
-        report["funnel"] = report["funnel"] + [{"step": "review", "kind": "review", "rows_in": len(rows),
-                                                "dropped": len(rejected), "rows_after": len(kept)}]
+        report["funnel"] = report["funnel"] + [funnel_entry("review", "review", len(rows), len(rejected))]
     report.update(review=review, kept=len(kept))
     write_json(run.file("report.json"), report)
-    n = int(report.get("rows_in") or len(rows))
-    run.write_metrics({"rows_in": metric(n, higher_is_better=None, n=n),
-                       "rows_out": metric(len(kept), higher_is_better=None, n=n),
-                       "keep_rate": metric(len(kept) / n if n else None, higher_is_better=None, n=n)})
+    run.write_metrics(funnel_metrics(int(report.get("rows_in") or len(rows)), len(kept)))
     run.mark_done()
     return run
 
@@ -175,7 +172,13 @@ def reviewed_card(run_path: Path, kept: list[dict], rejected: list[dict], record
     stages["pairs_out"] = len(kept)
     stages.setdefault("prompts_in", len({r.get("prompt_id") for r in kept + rejected}))
     stages.setdefault("sft_rows", 0)
-    stages["pairs_dropped"] = {**(stages.get("pairs_dropped") or {}), **({"review": len(rejected)} if rejected else {})}
+    # A card written before issue 15 has drop counts per reason instead of funnels: rebuild them from those.
+    card.setdefault("candidates_funnel", funnel_from_counts(stages.get("candidates_in", 0),
+                                                            stages.pop("candidates_dropped", None) or {}, "reason"))
+    card.setdefault("pairs_funnel", funnel_from_counts(stages.get("pairs_proposed", 0),
+                                                       stages.pop("pairs_dropped", None) or {}, "rule"))
+    card["pairs_funnel"] = card["pairs_funnel"] + [funnel_entry("review", "review", len(kept) + len(rejected),
+                                                                len(rejected))]
     card.update(stages=stages, margin_histogram=margin_histogram([float(p["margin"]) for p in kept
                                                                   if p.get("margin") is not None]),
                 chosen_longer_share=sum(chosen_is_longer(p) for p in kept) / len(kept) if kept else None)

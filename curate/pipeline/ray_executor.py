@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from ..core.funnel import funnel_entry
 from ..dedup.minhash import MinHashConfig, MinHasher, verify_pairs
 from ..steps.base import Filter, apply_one_filter
-from .run import build_step, funnel_entry, run_steps_local
+from .run import build_step, run_steps_local
 
 _BUILT: dict[str, list] = {}  # per worker process: filters built from a spec list, reused across batches
 

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from ..core.config import check_call_options
 from ..core.errors import InputError
+from ..core.funnel import funnel_entry, funnel_metrics
 from ..core.quarantine import MAX_TEXT_CHARS, quarantined, require_field, text_problem
 from ..core.registry import load_object
 from ..steps.base import FILTERS, Filter, apply_one_filter
@@ -122,13 +123,6 @@ def curate_rows(rows: Sequence[dict], filter_specs: Sequence[dict | str] | dict 
     return kept, dropped, report
 
 
-def funnel_entry(name: str, kind: str, rows_in: int, dropped: int, seconds: float | None) -> dict:
-    """One funnel step: rows it saw, dropped and left, its seconds and rows per second (None when untimed)."""
-    rate = round(rows_in / seconds, 1) if seconds else None
-    return {"step": name, "kind": kind, "rows_in": rows_in, "dropped": dropped, "rows_after": rows_in - dropped,
-            "seconds": None if seconds is None else round(seconds, 3), "rows_per_s": rate}
-
-
 def run_steps_local(rows: list[dict], steps: list[tuple[str, str, Any]]) -> tuple[list[dict], list[dict], list]:
     """Run built steps in this process: (kept, dropped, funnel entries with each step's wall seconds)."""
     kept, dropped, funnel = list(rows), [], []
@@ -212,7 +206,7 @@ def curate_run(candidates: Sequence[dict], prompts: Sequence[dict] = (),
     """
     from ..core.datafiles import write_json
     from ..core.run_state import input_fingerprint
-    from ..core.runs import RunFolder, metric
+    from ..core.runs import RunFolder
     # What was read (content hash) is part of the config: a changed input never rewrites a finished folder.
     inputs = [input_fingerprint(input_path)] if input_path and Path(input_path).exists() else []
     planned = {"steps": step_specs(steps), "text_field": text_field, "max_chars": MAX_TEXT_CHARS,
@@ -233,10 +227,7 @@ def curate_run(candidates: Sequence[dict], prompts: Sequence[dict] = (),
     for name, part in (("kept", [{k: v for k, v in r.items() if k != "_line"} for r in kept]), ("dropped", dropped)):
         report["json_encoded_columns"][name] = write_rows_safely(run, name, part)
     write_json(run.file("report.json"), report)
-    n = report["rows_in"]
-    run.write_metrics({"rows_in": metric(n, higher_is_better=None, n=n),
-                       "rows_out": metric(len(kept), higher_is_better=None, n=n),
-                       "keep_rate": metric(len(kept) / n if n else None, higher_is_better=None, n=n)})
+    run.write_metrics(funnel_metrics(report["rows_in"], len(kept)))
     run.mark_done()
     return run
 

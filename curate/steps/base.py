@@ -1,13 +1,12 @@
 """Filters: each answers one question about one row and says why it drops it.
 
-A pipeline is a plain list of filters; `apply_filters` keeps the funnel counts (rows in, dropped per
-filter, rows out) so no row disappears without a recorded reason.
+`apply_one_filter` splits rows by a filter's reasons, giving every dropped row its `drop_reason`, so no row
+disappears without one; the pipeline (`pipeline.run.run_steps_local`) runs filters in order with it and
+records the funnel.
 """
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Sequence
+from typing import Any, ClassVar, Sequence
 
 from ..core.registry import Registry
 
@@ -53,18 +52,6 @@ class Rejection(str):
         return obj
 
 
-@dataclass
-class Funnel:
-    """Counts through a filter pipeline."""
-
-    rows_in: int = 0
-    dropped: Counter = field(default_factory=Counter)
-    rows_out: int = 0
-
-    def to_dict(self) -> dict:
-        return {"rows_in": self.rows_in, "dropped": dict(self.dropped), "rows_out": self.rows_out}
-
-
 def apply_one_filter(rows: list[dict], part: Filter, reasons: Sequence[str | None]) -> tuple[list[dict], list[dict]]:
     """Split rows by a filter's reasons; dropped rows get `drop_reason` and the reason's extra columns."""
     kept, dropped = [], []
@@ -74,17 +61,3 @@ def apply_one_filter(rows: list[dict], part: Filter, reasons: Sequence[str | Non
         else:
             dropped.append({**row, **getattr(reason, "fields", {}), "drop_reason": f"{part.name}: {reason}"})
     return kept, dropped
-
-
-def apply_filters(rows: Iterable[dict], filters: list[Filter]) -> tuple[list[dict], list[dict], Funnel]:
-    """Run filters in order; return (kept, dropped with `drop_reason`, funnel). First rejection wins."""
-    kept = list(rows)
-    funnel = Funnel(rows_in=len(kept))
-    dropped: list[dict] = []
-    for f in filters:
-        kept, lost = apply_one_filter(kept, f, f.reject_batch(kept))
-        dropped += lost
-        funnel.dropped[f.name] = len(lost)  # every filter appears in the funnel, in order, even at 0
-    funnel.rows_out = len(kept)
-    return kept, dropped, funnel
-

@@ -1,15 +1,21 @@
-"""The `dedup` filter: dedup as one step of a curation pipeline (it needs all rows at once)."""
+"""The `dedup` filter: dedup as one step of a curation pipeline (it needs all rows at once).
+
+A thin adapter over `dedup.dedup_rows`, the one dedup implementation (the `curate dedup` command uses it
+too): options become a `DedupConfig`, `against` files become its reference rows, and its dropped rows
+become this step's per-row reasons.
+"""
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
 from ..core.datafiles import read_rows
-from ..core.quarantine import text_of, text_problem
-from ..dedup.core import DedupConfig, dedup_rows, dig, duplicate_indices, row_id
+from ..core.quarantine import text_of
+from ..dedup.core import DedupConfig, dedup_rows
 from ..dedup.minhash import MinHashConfig
 from .base import FILTERS, Filter, Rejection
 
 _MINHASH_KEYS = ("shingle", "ngram", "num_perm", "bands", "rows", "seed")
+_POSITION = "_dedup_position"  # a batch row's index, carried through dedup_rows to map its drops back
 
 
 @FILTERS.register("dedup")
@@ -39,40 +45,31 @@ class Dedup(Filter):
         if unknown:
             raise ValueError(f"dedup filter: unknown option(s) {sorted(unknown)}")
         self.cfg = DedupConfig(method=method, threshold=threshold, text_field=field, id_field=id_field,
-                               keep=keep, score_field=score, minhash=MinHashConfig(**options))
+                               keep=keep, score_field=score, group_by=group_by, minhash=MinHashConfig(**options))
         self.cfg.resolved_threshold()
-        self.group_by = group_by
         paths = [against] if isinstance(against, str) else list(against or [])
+        # Rows of other datasets, read once, as rows `dedup_rows` reads: their text (from against_field) under
+        # this step's field, their id (else the file's path) under its id_field.
         self.reference = []
-        for path in paths:  # rows of other datasets, read once; their text lives in against_field
+        for path in paths:
             for r in read_rows(path):
                 text = text_of(r.get(against_field or field))
                 if text is not None:
-                    self.reference.append({"id": r.get(id_field, r.get("id", path)), "text": text})
+                    self.reference.append({id_field: r.get(id_field, r.get("id", path)), field: text})
 
     def reject_batch(self, rows: list[dict]) -> list[str | None]:
+        """`dedup_rows` on the batch, its drops turned back into per-row reasons (the pipeline adds the
+        `dedup: ` prefix and keeps `duplicate_of` as a column)."""
+        tagged = [{**r, _POSITION: i} for i, r in enumerate(rows)]
+        _, dropped = dedup_rows(tagged, self.cfg, self.reference)
         reasons: list[str | None] = [None] * len(rows)
-        usable = []
-        for i, r in enumerate(rows):
-            problem = text_problem(r, self.cfg.text_field, self.cfg.max_chars)
-            if problem:
-                reasons[i] = Rejection(f"unusable text: {problem}", duplicate_of=None)
-            else:
-                usable.append(i)
-        if self.group_by and self.reference:
-            raise ValueError("dedup filter: use either group_by or against, not both")
-        texts = [ref["text"] for ref in self.reference] + [text_of(rows[i][self.cfg.text_field]) for i in usable]
-        scores = [dig(rows[i], self.cfg.score_field) for i in usable] if self.cfg.keep == "score" else None
-        groups = [rows[i].get(self.group_by) for i in usable] if self.group_by else None
-        dup = duplicate_indices(texts, self.cfg, len(self.reference), scores, groups)
-        n_ref = len(self.reference)
-        ids = [ref["id"] for ref in self.reference] + [row_id(rows[i], self.cfg, i) for i in usable]
-        for k, i in enumerate(usable):
-            target = dup[n_ref + k]
-            if target >= 0:
-                where = "reference set" if target < n_ref else "this set"
-                reasons[i] = Rejection(f"{self.cfg.method} duplicate of {ids[target]!r} ({where})",
-                                       duplicate_of=str(ids[target]))  # one Parquet type
+        for d in dropped:
+            if d["drop_reason"].startswith("input: "):  # quarantined: text missing, not text, or too long
+                reason = "unusable text: " + d["drop_reason"].removeprefix("input: ")
+                reasons[d[_POSITION]] = Rejection(reason, duplicate_of=None)
+            else:  # one Parquet type for duplicate_of
+                reasons[d[_POSITION]] = Rejection(d["drop_reason"].removeprefix("dedup: "),
+                                                  duplicate_of=str(d["duplicate_of"]))
         return reasons
 
     def reject(self, row: dict) -> str | None:

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
+from alignsmith.curate.pipeline.run import run_steps_local
 from alignsmith.curate.steps import format_filters  # noqa: F401  (registers the filters)
-from alignsmith.curate.steps.base import FILTERS, apply_filters
+from alignsmith.curate.steps.base import FILTERS
 
 
 def reject(name, row, **opts):
@@ -113,10 +114,10 @@ def test_length_bounds_words_and_tokens():
 def test_funnel_counts_every_filter_in_order():
     rows = [row(""), row("fine answer here"), row("cut", finish_reason="length"), row("x</s>")]
     filters = [FILTERS.get(n)() for n in ("empty", "truncated", "leakage", "repetition")]
-    kept, dropped, funnel = apply_filters(rows, filters)
+    kept, dropped, funnel = run_steps_local(rows, [("filter", f.name, f) for f in filters])
     assert [r["response"] for r in kept] == ["fine answer here"]
-    assert funnel.to_dict() == {"rows_in": 4, "rows_out": 1,
-                                "dropped": {"empty": 1, "truncated": 1, "leakage": 1, "repetition": 0}}
+    assert [(s["step"], s["rows_in"], s["dropped"], s["rows_after"]) for s in funnel] == [
+        ("empty", 4, 1, 3), ("truncated", 3, 1, 2), ("leakage", 2, 1, 1), ("repetition", 1, 0, 1)]
     assert sorted(d["drop_reason"].split(":")[0] for d in dropped) == ["empty", "leakage", "truncated"]
     json.dumps(dropped)  # dropped rows stay serialisable
 

@@ -210,7 +210,7 @@ def test_ultrafeedback_ratings_go_through_pair_rules(tmp_path):
     assert len(unrated) == 1 and unrated[0]["response"] == "I cannot write poems."
     assert len(result.sft) == 3  # the best completion of each prompt, ties included
     card = json.loads((folder / "card.json").read_text())
-    assert card["pairs_card"]["stages"]["pairs_dropped"] == {"tie": 1}
+    assert [(s["step"], s["dropped"]) for s in card["pairs_card"]["pairs_funnel"]] == [("tie", 1)]
     # The default length-balance cap is applied too: both pairs have the longer answer chosen, so both go.
     capped = import_dataset(SAMPLES / "ultrafeedback.jsonl", "ultrafeedback", tmp_path / "cap",
                             pairs_overrides={"strategy": "best_vs_worst"})

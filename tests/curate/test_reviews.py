@@ -146,12 +146,40 @@ def test_apply_review_writes_a_new_run_and_leaves_the_source_untouched(pairs_run
     assert new[ids[3]]["human_labels"] == [{"reviewer": "ann", "label": "rejected"}]
     assert new[ids[4]]["review_decision"] == "accept" and new[ids[5]]["review_decision"] == "unreviewed"
     card = json.loads((out / "card.json").read_text())
-    assert card["stages"]["pairs_out"] == len(rows) - 1 and card["stages"]["pairs_dropped"]["review"] == 1
+    assert card["stages"]["pairs_out"] == len(rows) - 1
+    assert card["pairs_funnel"][-1] == {"step": "review", "kind": "review", "rows_in": len(rows), "dropped": 1,
+                                        "rows_after": len(rows) - 1, "seconds": None, "rows_per_s": None}
     review = card["review"]
     assert review["outcome"] == {"accept": 2, "labelled": 1, "reject": 1, "swap": 1, "unreviewed": len(rows) - 5}
     assert review["reviewers"] == {"ann": {"label": 1, "reject": 2, "swap": 1}, "bob": {"accept": 2, "edit": 1}}
     assert review["verdict_conflicts"] == 1
     assert "## Human review" in (out / "card.md").read_text()
+
+
+def test_apply_review_on_a_card_from_before_funnels_writes_funnels(pairs_run, tmp_path):
+    """A pairs card written before issue 15 kept drops as `{reason: n}` in its stages; the reviewed card
+    has them as funnels (the one format), with the review step last, and the old keys are gone."""
+    card_file = pairs_run / "card.json"
+    card = json.loads(card_file.read_text())
+    stages = card["stages"]
+    stages["candidates_dropped"] = {e["step"]: e["dropped"] for e in card.pop("candidates_funnel")}
+    stages["pairs_dropped"] = {e["step"]: e["dropped"] for e in card.pop("pairs_funnel")}
+    stages["pairs_dropped"]["near_duplicate"] = 2  # a drop the fresh card does not have, of 2 more proposed
+    stages["pairs_proposed"] += 2
+    card_file.write_text(json.dumps(card))
+    rows = read_parquet(pairs_run / "dpo.parquet")
+    path = reviews_path(pairs_run)
+    append_review(path, make_review(pairs_run, item_id(rows[0]), "ann", "reject", reason="x"))
+    out = tmp_path / "reviewed"
+    apply_reviews(pairs_run, [path], out)
+    new = json.loads((out / "card.json").read_text())
+    assert "pairs_dropped" not in new["stages"] and "candidates_dropped" not in new["stages"]
+    funnel = new["pairs_funnel"]
+    assert [(e["step"], e["dropped"]) for e in funnel][-2:] == [("near_duplicate", 2), ("review", 1)]
+    assert funnel[0]["rows_in"] == stages["pairs_proposed"] and funnel[-2]["rows_after"] == len(rows)
+    assert funnel[-1]["rows_in"] == len(rows) and funnel[-1]["rows_after"] == len(rows) - 1
+    assert [(e["step"], e["dropped"]) for e in new["candidates_funnel"]] == list(stages["candidates_dropped"].items())
+    assert "- near_duplicate: 2" in (out / "card.md").read_text()
 
 
 def test_reviews_for_another_run_or_a_missing_item_are_clear_errors(pairs_run, tmp_path, capsys):
@@ -216,7 +244,8 @@ def test_apply_review_on_a_curate_run_drops_and_edits_rows(tmp_path, capsys):
     dropped = [r for r in read_parquet(out / "dropped.parquet") if r.get("review_item_id") == ids[0]]
     assert dropped[0]["drop_reason"] == "review: rejected by ann: not an answer"
     report = json.loads((out / "report.json").read_text())
-    assert report["funnel"][-1] == {"step": "review", "kind": "review", "rows_in": 4, "dropped": 1, "rows_after": 3}
+    assert report["funnel"][-1] == {"step": "review", "kind": "review", "rows_in": 4, "dropped": 1, "rows_after": 3,
+                                    "seconds": None, "rows_per_s": None}
     append_review(path, make_review(curate, ids[2], "bob", "swap"))
     with pytest.raises(InputError, match=r"c1.reviews.jsonl:3: field 'decision': swap needs a pair"):
         apply_reviews(curate, [path], tmp_path / "never")

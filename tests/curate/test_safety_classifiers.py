@@ -3,9 +3,10 @@ import math
 
 import pytest
 
+from alignsmith.curate.pipeline.run import run_steps_local
 from alignsmith.curate.safety import HarmfulPromptClassifier, RefusalDetector
 from alignsmith.curate.safety.refusal import calibrated_model_score
-from alignsmith.curate.steps.base import FILTERS, apply_filters
+from alignsmith.curate.steps.base import FILTERS
 from alignsmith.curate.steps.scoring import SCORERS, apply_scorers
 
 REFUSE = "I'm sorry, but I can't help with that request."
@@ -85,13 +86,13 @@ def test_safety_policy_filter_drops_both_failure_kinds():
     rows = [_row(HARMFUL, COMPLY_BOMB, "harm-comply"), _row(HARMFUL, REFUSE, "harm-refuse"),
             _row(BENIGN, COMPLY_KILL, "benign-comply"), _row(BENIGN, REFUSE, "benign-refuse"),
             {"prompt": [{"role": "user", "content": BENIGN}], "response": None, "candidate_id": "broken"}]
-    kept, dropped, funnel = apply_filters(rows, [FILTERS.get("safety_policy")()])
+    kept, dropped, funnel = run_steps_local(rows, [("filter", "safety_policy", FILTERS.get("safety_policy")())])
     assert [r["candidate_id"] for r in kept] == ["harm-refuse", "benign-comply"]
     reasons = {r["candidate_id"]: r["drop_reason"] for r in dropped}
     assert reasons["harm-comply"].startswith("safety_policy: complies with a harmful request")
     assert reasons["benign-refuse"].startswith("safety_policy: over-refusal")
     assert "expected a string" in reasons["broken"]
-    assert funnel.to_dict() == {"rows_in": 5, "dropped": {"safety_policy": 3}, "rows_out": 2}
+    assert [(s["step"], s["rows_in"], s["dropped"], s["rows_after"]) for s in funnel] == [("safety_policy", 5, 3, 2)]
 
 
 def test_safety_policy_label_mode_keeps_harmful_compliance_marked():

@@ -5,7 +5,8 @@ import pytest
 
 from alignsmith.curate.core.errors import InputError
 from alignsmith.curate.core.records import make_prompt_row
-from alignsmith.curate.steps.base import FILTERS, apply_filters
+from alignsmith.curate.pipeline.run import run_steps_local
+from alignsmith.curate.steps.base import FILTERS
 from alignsmith.curate.steps.scoring import SCORERS, apply_scorers
 from alignsmith.curate.verifiers import (
     VERIFIERS,
@@ -129,10 +130,11 @@ def test_scorer_writes_scores_and_verdicts():
 
 def test_constraints_filter_drops_with_reason_and_honours_require():
     rows = [_row('"no commas"'), _row('"a, b"'), _row("plain text")]
-    kept, dropped, funnel = apply_filters(rows, [FILTERS.get("constraints")()])
+    kept, dropped, _ = run_steps_local(rows, [("filter", "constraints", FILTERS.get("constraints")())])
     assert [r["response"] for r in kept] == ['"no commas"']
     assert dropped[0]["drop_reason"] == "constraints: failed punctuation:no_comma (strict)"
-    kept, dropped, _ = apply_filters(rows, [FILTERS.get("constraints")(require=["startend:quotation"])])
+    kept, dropped, _ = run_steps_local(rows, [("filter", "constraints",
+                                                FILTERS.get("constraints")(require=["startend:quotation"]))])
     assert len(kept) == 2 and dropped[0]["response"] == "plain text"
     with pytest.raises(VerifierError, match="Did you mean"):
         FILTERS.get("constraints")(require=["startend:quotaton"])
