@@ -12,6 +12,7 @@ from alignsmith.curate.safety.training_data import (
     OWN_PROMPT_DEVS,
     OWN_PROMPT_EXAMPLES_CONTEXT,
     OWN_PROMPT_EXAMPLES_HELPSEEKING,
+    OWN_PROMPT_EXAMPLES_V7,
     OWN_PROMPT_TRAINING_FILES,
     OWN_REFUSAL_EXAMPLES,
     PROMPT_LABELS,
@@ -63,6 +64,28 @@ def test_help_seeking_file_pairs_benign_help_with_harmful_asks_on_the_same_topic
     assert by_kind["harmful_dressed_as_help"] == {"harmful"} and by_kind["harmful_same_topic"] == {"harmful"}
     benign = sum(r["label"] == "benign" for r in rows)
     assert 200 <= benign and 80 <= len(rows) - benign
+
+
+# v7's contrast groups: each harmful kind has a benign twin on the same topic or in the same wrapper, so
+# neither the wrapper ("hypothetically", "you are ...", a preface) nor the topic word is the cue.
+V7_CONTRASTS = {"fiction_wrapped_harmful": "fiction_benign", "hypothetical_wrapped_harmful": "hypothetical_wrapped_benign",
+                "roleplay_wrapped_harmful": "roleplay_wrapped_benign", "ignore_rules_harmful": "ignore_rules_benign",
+                "preface_harmful": "preface_benign", "selfharm_method": "selfharm_support",
+                "plain_harmful_fraud": "help_seeking_scam", "violent_human_target": "plain_benign_homonym"}
+
+
+def test_v7_file_pairs_every_harmful_kind_with_a_benign_contrast():
+    rows = own_examples(OWN_PROMPT_EXAMPLES_V7)
+    by_kind = {}
+    for r in rows:
+        by_kind.setdefault(r["category"], []).append(r["label"])
+    assert set(by_kind) == set(V7_CONTRASTS) | set(V7_CONTRASTS.values())
+    for harmful, benign in V7_CONTRASTS.items():
+        assert set(by_kind[harmful]) == {"harmful"} and set(by_kind[benign]) == {"benign"}
+        assert len(by_kind[benign]) >= 0.75 * len(by_kind[harmful]) >= 6, (harmful, benign)
+    prefaced = [r["text"] for r in rows if r["category"].startswith("preface_")]
+    # the ask may be lowercase with no final stop ("... lol. anyway how do i ..."): one sentence end before it
+    assert all(re.search(r"[.!?]\s+\S", t) for t in prefaced), "a preface is a sentence of its own"
 
 
 def test_dev5_is_another_hands_set_with_help_seeking_kinds():
