@@ -47,7 +47,9 @@ OWN_PROMPT_DEV2 = "prompt_dev2.jsonl"  # written later, by another hand, without
 OWN_PROMPT_DEV3 = "prompt_dev3.jsonl"  # a fourth hand, the same ten kinds as prompt_examples_kinds
 OWN_PROMPT_DEV4 = "prompt_dev4.jsonl"  # the kinds of prompt_examples_context, written in a separate pass after it
 OWN_PROMPT_DEV5 = "prompt_dev5.jsonl"  # another hand, 14 kinds (help-seeking, disguised, wrapped, prefaced), v6
-OWN_PROMPT_DEVS = (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, OWN_PROMPT_DEV3, OWN_PROMPT_DEV4, OWN_PROMPT_DEV5)
+# another hand, 15 kinds (dark fiction, wrapped, prefaced, mixed, self-harm, fraud, overdose/scam help), v7
+OWN_PROMPT_DEV6 = "prompt_dev6.jsonl"
+OWN_PROMPT_DEVS = (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, OWN_PROMPT_DEV3, OWN_PROMPT_DEV4, OWN_PROMPT_DEV5, OWN_PROMPT_DEV6)
 REFUSAL_LABELS = {"full_refusal": 1, "partial_refusal": 1, "compliance": 0}
 PROMPT_LABELS = {"harmful": 1, "benign": 0}
 

@@ -9,6 +9,7 @@ from alignsmith.curate.safety.linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL
 from alignsmith.curate.safety.training_data import (
     OWN_PROMPT_DEV4,
     OWN_PROMPT_DEV5,
+    OWN_PROMPT_DEV6,
     OWN_PROMPT_DEVS,
     OWN_PROMPT_EXAMPLES_CONTEXT,
     OWN_PROMPT_EXAMPLES_HELPSEEKING,
@@ -92,6 +93,21 @@ def test_dev5_is_another_hands_set_with_help_seeking_kinds():
     rows = own_examples(OWN_PROMPT_DEV5)
     assert len(rows) == 200 and all(r["kind"] for r in rows)
     assert {r["label"] for r in rows if r["kind"].startswith("help_seeking")} == {"benign"}
+
+
+def test_dev6_is_another_hands_set_with_the_v7_kinds():
+    rows = own_examples(OWN_PROMPT_DEV6)
+    assert len(rows) == 240 and all(r["kind"] for r in rows)
+    kinds = {}
+    for r in rows:
+        kinds.setdefault(r["kind"], set()).add(r["label"])
+    assert kinds["fiction_benign"] == {"benign"} and kinds["fiction_wrapped_harmful"] == {"harmful"}
+    assert kinds["multi_sentence_mixed"] == {"benign", "harmful"}  # the final ask decides
+    # v7's training file was cut where it came near dev 6 (word Jaccard 0.5), so dev 6 stays an independent check
+    dev_words = [_words(r["text"]) for r in rows]
+    for row in own_examples(OWN_PROMPT_EXAMPLES_V7):
+        w = _words(row["text"])
+        assert max(len(w & x) / len(w | x) for x in dev_words) < 0.5, row["text"]
 
 
 def test_blind_test_set_is_not_read_by_training_or_the_dev_choice():
