@@ -34,14 +34,22 @@ OWN_PROMPT_EXAMPLES_CONTEXT = "prompt_examples_context.jsonl"
 # Help-seeking requests about abuse, stalking, assault, crisis, scams, overdose and security (benign), with
 # contrast groups on the same topics: harmful asks dressed as help-seeking and plain harmful asks (v6).
 OWN_PROMPT_EXAMPLES_HELPSEEKING = "prompt_examples_helpseeking.jsonl"
+# Contrast groups on the same topics (v7): dark fiction without operational detail vs fiction asking for real
+# steps; hypothetical / role-play / "ignore your rules" / prefaced wrappers around harmful and benign asks;
+# self-harm method asks vs self-harm support; fraud asks vs scam-victim help; violent verbs aimed at a person
+# vs at an object, a process or a game.
+OWN_PROMPT_EXAMPLES_V7 = "prompt_examples_v7.jsonl"
 OWN_PROMPT_TRAINING_FILES = (OWN_PROMPT_EXAMPLES, OWN_PROMPT_EXAMPLES_MORE, OWN_PROMPT_EXAMPLES_EXTRA,
-                             OWN_PROMPT_EXAMPLES_KINDS, OWN_PROMPT_EXAMPLES_CONTEXT, OWN_PROMPT_EXAMPLES_HELPSEEKING)
+                             OWN_PROMPT_EXAMPLES_KINDS, OWN_PROMPT_EXAMPLES_CONTEXT, OWN_PROMPT_EXAMPLES_HELPSEEKING,
+                             OWN_PROMPT_EXAMPLES_V7)
 OWN_PROMPT_DEV = "prompt_dev.jsonl"
 OWN_PROMPT_DEV2 = "prompt_dev2.jsonl"  # written later, by another hand, without seeing the other files
 OWN_PROMPT_DEV3 = "prompt_dev3.jsonl"  # a fourth hand, the same ten kinds as prompt_examples_kinds
 OWN_PROMPT_DEV4 = "prompt_dev4.jsonl"  # the kinds of prompt_examples_context, written in a separate pass after it
 OWN_PROMPT_DEV5 = "prompt_dev5.jsonl"  # another hand, 14 kinds (help-seeking, disguised, wrapped, prefaced), v6
-OWN_PROMPT_DEVS = (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, OWN_PROMPT_DEV3, OWN_PROMPT_DEV4, OWN_PROMPT_DEV5)
+# another hand, 15 kinds (dark fiction, wrapped, prefaced, mixed, self-harm, fraud, overdose/scam help), v7
+OWN_PROMPT_DEV6 = "prompt_dev6.jsonl"
+OWN_PROMPT_DEVS = (OWN_PROMPT_DEV, OWN_PROMPT_DEV2, OWN_PROMPT_DEV3, OWN_PROMPT_DEV4, OWN_PROMPT_DEV5, OWN_PROMPT_DEV6)
 REFUSAL_LABELS = {"full_refusal": 1, "partial_refusal": 1, "compliance": 0}
 PROMPT_LABELS = {"harmful": 1, "benign": 0}
 

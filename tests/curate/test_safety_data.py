@@ -9,9 +9,11 @@ from alignsmith.curate.safety.linear_head import HARMFUL_PROMPT_WEIGHTS, REFUSAL
 from alignsmith.curate.safety.training_data import (
     OWN_PROMPT_DEV4,
     OWN_PROMPT_DEV5,
+    OWN_PROMPT_DEV6,
     OWN_PROMPT_DEVS,
     OWN_PROMPT_EXAMPLES_CONTEXT,
     OWN_PROMPT_EXAMPLES_HELPSEEKING,
+    OWN_PROMPT_EXAMPLES_V7,
     OWN_PROMPT_TRAINING_FILES,
     OWN_REFUSAL_EXAMPLES,
     PROMPT_LABELS,
@@ -65,10 +67,47 @@ def test_help_seeking_file_pairs_benign_help_with_harmful_asks_on_the_same_topic
     assert 200 <= benign and 80 <= len(rows) - benign
 
 
+# v7's contrast groups: each harmful kind has a benign twin on the same topic or in the same wrapper, so
+# neither the wrapper ("hypothetically", "you are ...", a preface) nor the topic word is the cue.
+V7_CONTRASTS = {"fiction_wrapped_harmful": "fiction_benign", "hypothetical_wrapped_harmful": "hypothetical_wrapped_benign",
+                "roleplay_wrapped_harmful": "roleplay_wrapped_benign", "ignore_rules_harmful": "ignore_rules_benign",
+                "preface_harmful": "preface_benign", "selfharm_method": "selfharm_support",
+                "plain_harmful_fraud": "help_seeking_scam", "violent_human_target": "plain_benign_homonym"}
+
+
+def test_v7_file_pairs_every_harmful_kind_with_a_benign_contrast():
+    rows = own_examples(OWN_PROMPT_EXAMPLES_V7)
+    by_kind = {}
+    for r in rows:
+        by_kind.setdefault(r["category"], []).append(r["label"])
+    assert set(by_kind) == set(V7_CONTRASTS) | set(V7_CONTRASTS.values())
+    for harmful, benign in V7_CONTRASTS.items():
+        assert set(by_kind[harmful]) == {"harmful"} and set(by_kind[benign]) == {"benign"}
+        assert len(by_kind[benign]) >= 0.75 * len(by_kind[harmful]) >= 6, (harmful, benign)
+    prefaced = [r["text"] for r in rows if r["category"].startswith("preface_")]
+    # the ask may be lowercase with no final stop ("... lol. anyway how do i ..."): one sentence end before it
+    assert all(re.search(r"[.!?]\s+\S", t) for t in prefaced), "a preface is a sentence of its own"
+
+
 def test_dev5_is_another_hands_set_with_help_seeking_kinds():
     rows = own_examples(OWN_PROMPT_DEV5)
     assert len(rows) == 200 and all(r["kind"] for r in rows)
     assert {r["label"] for r in rows if r["kind"].startswith("help_seeking")} == {"benign"}
+
+
+def test_dev6_is_another_hands_set_with_the_v7_kinds():
+    rows = own_examples(OWN_PROMPT_DEV6)
+    assert len(rows) == 240 and all(r["kind"] for r in rows)
+    kinds = {}
+    for r in rows:
+        kinds.setdefault(r["kind"], set()).add(r["label"])
+    assert kinds["fiction_benign"] == {"benign"} and kinds["fiction_wrapped_harmful"] == {"harmful"}
+    assert kinds["multi_sentence_mixed"] == {"benign", "harmful"}  # the final ask decides
+    # v7's training file was cut where it came near dev 6 (word Jaccard 0.5), so dev 6 stays an independent check
+    dev_words = [_words(r["text"]) for r in rows]
+    for row in own_examples(OWN_PROMPT_EXAMPLES_V7):
+        w = _words(row["text"])
+        assert max(len(w & x) / len(w | x) for x in dev_words) < 0.5, row["text"]
 
 
 def test_blind_test_set_is_not_read_by_training_or_the_dev_choice():
@@ -110,7 +149,9 @@ def test_shipped_weights_are_small_and_say_what_they_saw(name, inputs):
 def test_harmful_prompt_weights_use_no_non_commercial_data_and_record_the_dev_threshold():
     meta = LinearHead.load(HARMFUL_PROMPT_WEIGHTS).meta
     assert set(meta["trained_on"]) <= {"own", "advbench", "harmbench", "hh_helpful", "hh_harmless_refused"}
-    assert meta["dev_set"] == list(OWN_PROMPT_DEVS)
+    # the head's threshold was picked on these dev sets; a dev set added later (dev 6, before the next refit)
+    # is listed in OWN_PROMPT_DEVS but not yet in the head's record
+    assert meta["dev_set"] == list(OWN_PROMPT_DEVS[:len(meta["dev_set"])]) and len(meta["dev_set"]) >= 5
     assert str(meta["threshold"]) in meta["dev_accuracy_by_threshold_with_rules"]
 
 
