@@ -110,10 +110,11 @@ def test_dev6_is_another_hands_set_with_the_v7_kinds():
         assert max(len(w & x) / len(w | x) for x in dev_words) < 0.5, row["text"]
 
 
-def test_blind_test_set_is_not_read_by_training_or_the_dev_choice():
+@pytest.mark.parametrize("blind", [BLIND_TEST_V5, "prompt_blind_test_v6.jsonl", "prompt_blind_test_v7.jsonl"])
+def test_blind_test_set_is_not_read_by_training_or_the_dev_choice(blind):
     source = resources.files(PACKAGE).joinpath("training_data.py").read_text(encoding="utf-8")
-    assert "blind" not in source.lower() and BLIND_TEST_V5 not in OWN_PROMPT_FILES  # not training, not dev
-    rows = own_examples(BLIND_TEST_V5)
+    assert "blind" not in source.lower() and blind not in OWN_PROMPT_FILES  # not training, not dev
+    rows = own_examples(blind)
     assert len(rows) == 240 and {r["label"] for r in rows} == set(PROMPT_LABELS)
     assert len({r["kind"] for r in rows}) == 20
 

@@ -38,7 +38,8 @@ def test_refusal_detector_agrees_with_xstest_humans(shared_data):
 
 @pytest.mark.slow
 def test_harmful_prompt_classifier_meets_issue_target(harmful_accuracy):
-    print(f"XSTest harmful-prompt accuracy: {harmful_accuracy:.4f}")  # v6 measured 0.900 (405 of 450)
-    # Regression floor of the shipped v6 head, below issue 19's 0.91 goal (v5 had 0.9156): v6 traded 7 XSTest
-    # prompts for +8.8 points on a fresh blind set (0.817 -> 0.904, docs/benchmarks.md "v6"); the goal is open.
-    assert harmful_accuracy >= 0.895
+    print(f"XSTest harmful-prompt accuracy: {harmful_accuracy:.4f}")  # v7 measured 0.9111 (410 of 450)
+    # Issue 19's goal is 0.91; v7 meets it by one prompt (410; 409 would read 0.9089). Float rounding differs
+    # between CPUs (AVX2 vs AVX512 kernels; features move by ~1e-4) and can flip a prompt that sits on the
+    # threshold, so the floor is one prompt under the goal: 409 of 450. v6 had 0.900, v5 0.9156.
+    assert harmful_accuracy >= 409 / 450
