@@ -15,6 +15,7 @@ from typing import Any
 
 from alignsmith.curate.core.config import check_fields, option, parse_value, read_yaml_file
 from alignsmith.curate.core.errors import InputError
+from alignsmith.curate.core.hardware import DTYPE_CHOICES
 
 METHODS = ("sft", "rm", "dpo", "ppo", "grpo")
 
@@ -56,7 +57,6 @@ class QloraOptions:
 
 
 QLORA_METHODS = ("sft", "dpo")
-_DTYPES = ("auto", "bfloat16", "float16", "float32")
 
 
 @dataclass
@@ -217,8 +217,8 @@ def check_qlora(config: TrainConfig) -> None:
     if q.quant_type not in ("nf4", "fp4"):
         raise InputError(f"must be nf4 or fp4, not {q.quant_type!r}", field="qlora.quant_type")
     for name in ("compute_dtype", "adapter_dtype"):
-        if getattr(q, name) not in _DTYPES:
-            raise InputError(f"must be one of {', '.join(_DTYPES)}, not {getattr(q, name)!r}", field=f"qlora.{name}")
+        if getattr(q, name) not in DTYPE_CHOICES:
+            raise InputError(f"must be one of {', '.join(DTYPE_CHOICES)}, not {getattr(q, name)!r}", field=f"qlora.{name}")
 
 
 def check_trl_args(method: str, trl_args: dict) -> None:

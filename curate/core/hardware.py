@@ -2,8 +2,8 @@
 
 bfloat16 is fast only where the hardware has it: CUDA GPUs of compute capability 8 and up, and x86 CPUs with
 AVX512-BF16 or AMX. On an AVX2-only CPU it is emulated: on such a machine (2026-12-03) vLLM's SmolLM2 took
-16 minutes for 32 prompts x 2 answers of up to 128 tokens in bfloat16, against 44 s for 16 x 2 in float32
-(docs/benchmarks.md, "Number formats"), so "auto" picks float32 there.
+16.5 minutes for a shard of 32 prompts x 2 answers of up to 128 tokens in bfloat16, and about 75 s per such
+shard in float32 (docs/benchmarks.md, "Number formats"), so "auto" picks float32 there.
 """
 from __future__ import annotations
 
