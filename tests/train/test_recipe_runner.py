@@ -47,6 +47,26 @@ def test_packaged_recipes_load_at_every_scale(shared_data):
             assert [s.args["seed"] for s in trains] == [0, 3]
             evals = [s for s in recipe.stages if s.uses == "eval" and s.seed == 3]
             assert all(s.args["model"].endswith("runs/train-dpo/train-seed3/merged") for s in evals)
+    # safety-dpo: an SFT warm start per seed, and each seed's DPO starts from that seed's SFT weights.
+    recipe = load_recipe("safety-dpo", scale="cpu", seeds=[0, 3], data=str(shared_data))
+    sfts = [s for s in recipe.stages if s.uses == "train_sft"]
+    assert [s.args["seed"] for s in sfts] == [0, 3]
+    dpo3 = next(s for s in recipe.stages if s.uses == "train_dpo" and s.seed == 3)
+    assert dpo3.args["model"].endswith("runs/train-sft/train-sft-seed3/merged")
+    assert "train-sft-seed3" in dpo3.depends
+
+
+def test_train_stage_commands(tmp_path):
+    from alignsmith.train.recipes.stages import STAGE_KINDS, output_path
+    for uses, method in (("train_sft", "sft"), ("train_dpo", "dpo")):
+        kind = STAGE_KINDS[uses]
+        folder = tmp_path / f"t-{method}"
+        argv = kind.build({"dataset": "D", "model": "M", "seed": 1, "config": {"trl": {"max_steps": 3}}}, folder)
+        assert argv[:2] == ["train", method]
+        assert argv[argv.index("--out") + 1] == str(tmp_path / "runs" / f"train-{method}" / f"t-{method}")
+        assert argv[argv.index("--model") + 1] == "M" and argv[argv.index("--merge") + 1] == "true"
+        assert "max_steps: 3" in (folder / "train.yaml").read_text()
+        assert output_path(kind, folder) == tmp_path / "runs" / f"train-{method}" / f"t-{method}" / "merged"
 
 
 def test_unknown_stage_kind_names_stage_field_and_suggests(tmp_path):

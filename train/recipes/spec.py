@@ -147,7 +147,7 @@ def _expand_stages(raw_stages: Any, context: dict, seeds: list[int], where: str)
             folder = f"{name}-seed{seed}" if per_seed else name
             deps: list[str] = []
             resolved = _resolve(args, {**context, "seed": seed, "deps": deps}, outputs, label, where)
-            if per_seed and uses == "train_dpo":
+            if per_seed and uses in ("train_sft", "train_dpo"):
                 resolved.setdefault("seed", seed)
             out.append(Stage(name=folder, base=name, uses=uses, args=resolved, seed=seed,
                              depends=sorted(set(deps))))

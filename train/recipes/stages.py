@@ -90,11 +90,14 @@ def _pairs(args: dict, folder: Path) -> list[str]:
             "--out", str(folder / "run")]
 
 
-def _train_dpo(args: dict, folder: Path) -> list[str]:
-    config = dict(args.get("config") or {})
-    argv = ["train", "dpo", "--config", _write_yaml(folder, "train.yaml", config), "--dataset", args["dataset"],
-            "--out", str(runs_dir(folder, "train-dpo")), "--merge", "true"]
-    return argv + _flags(args, {"model": "--model", "seed": "--seed"})
+def _train(method: str) -> Builder:
+    """`alignsmith train METHOD` with the stage's config, merged weights kept for the stages after it."""
+    def build(args: dict, folder: Path) -> list[str]:
+        config = dict(args.get("config") or {})
+        argv = ["train", method, "--config", _write_yaml(folder, "train.yaml", config), "--dataset",
+                args["dataset"], "--out", str(runs_dir(folder, f"train-{method}")), "--merge", "true"]
+        return argv + _flags(args, {"model": "--model", "seed": "--seed"})
+    return build
 
 
 def _eval(args: dict, folder: Path) -> list[str]:
@@ -130,9 +133,13 @@ STAGE_KINDS: dict[str, StageKind] = {
     "merge_candidates": StageKind(("plain", "distilled"), ("written_refusals",), _step("merge_candidates"),
                                   "{name}/candidates.parquet",
                                   python_step=True),
+    "sft_rows": StageKind(("input",), ("per_category", "min_score"), _step("sft_rows"), "{name}/sft.parquet",
+                          python_step=True),
     "curate": StageKind(("input", "steps"), (), _curate, "{name}/run"),
     "pairs": StageKind(("input", "config"), (), _pairs, "{name}/run"),
-    "train_dpo": StageKind(("dataset",), ("config", "model", "seed"), _train_dpo, "runs/train-dpo/{name}/merged"),
+    # SFT (e.g. a warm start on the pairs run's best answers, sft.parquet) and DPO; each writes merged weights.
+    "train_sft": StageKind(("dataset",), ("config", "model", "seed"), _train("sft"), "runs/train-sft/{name}/merged"),
+    "train_dpo": StageKind(("dataset",), ("config", "model", "seed"), _train("dpo"), "runs/train-dpo/{name}/merged"),
     "eval": StageKind(("model", "tasks"), ("limit", "max_tokens", "temperature", "label", "seed", "backend", "set"),
                       _eval, "runs/eval/{name}"),
     # `compare` exits 1 when it finds a significant regression: a finding to report, not a failed stage.
