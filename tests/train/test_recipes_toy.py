@@ -49,8 +49,21 @@ def test_ifeval_recipe_toy_end_to_end(tmp_path, shared_data):
 def test_safety_recipe_toy_end_to_end(tmp_path, shared_data):
     out = tmp_path / "safety"
     recipe = load_recipe("safety-dpo", scale="toy", seeds=[0], out=str(out), data=str(shared_data))
+    # Every stage but the last first: the report written then says it is partial, under another name.
+    run_recipe(recipe, out, echo=print, only={s.name for s in recipe.stages} - {"compare-ifeval-seed0"})
+    assert not (out / "results.json").exists()
+    partial = json.loads((out / "results.partial.json").read_text())
+    assert partial["complete"] is False and partial["missing"] == ["compare-ifeval-seed0"]
+    assert "safety/harmful_refusal" in partial["seeds"][0]["compare"]
+    assert "ifeval/prompt_strict" not in partial["seeds"][0]["compare"]
     run_recipe(recipe, out, echo=print)
+    assert not (out / "results.partial.json").exists()
     results = json.loads((out / "results.json").read_text())
+    assert "complete" not in results
+    # The SFT warm start ran per seed and DPO started from its weights.
+    assert (out / "runs" / "train-sft" / "train-sft-seed0" / "merged" / "config.json").exists()
+    dpo_log = (out / "train-seed0" / "log.txt").read_text()
+    assert "--model " + str(out / "runs" / "train-sft" / "train-sft-seed0" / "merged") in dpo_log
     _check_results(results, [0], ["safety/harmful_refusal", "safety/over_refusal", "ifeval/prompt_strict"])
     labelled = [json.loads(line) for line in (out / "label" / "prompts.jsonl").read_text().splitlines()]
     assert {r["category"] for r in labelled} == {"harmful", "benign"}

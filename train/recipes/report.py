@@ -50,11 +50,20 @@ def _compare_entries(compare_dir: Path) -> dict:
             for m in data["metrics"]}
 
 
-def recipe_results(recipe, out: Path, timings: dict) -> dict:
-    """Collect the report named in the recipe's `report:` section from the finished stage folders."""
+def recipe_results(recipe, out: Path, timings: dict, *, partial: bool = False) -> dict:
+    """Collect the report named in the recipe's `report:` section from the finished stage folders.
+
+    partial=True (some stages not run yet, e.g. `--only`): only finished stages are read, and the result says
+    `"complete": false` and lists the `missing` stages, so it cannot pass for a finished recipe's report.
+    """
+    from alignsmith.curate.core.runs import is_done
+
     from .stages import STAGE_KINDS, output_path
     by_base: dict[str, list] = {}
+    missing = [s.name for s in recipe.stages if not is_done(out / s.name)]
     for s in recipe.stages:
+        if partial and s.name in missing:
+            continue
         by_base.setdefault(s.base, []).append(s)
 
     def path(stage) -> Path:
@@ -62,7 +71,7 @@ def recipe_results(recipe, out: Path, timings: dict) -> dict:
 
     base_metrics, base_words = {}, {}
     for name in recipe.report.get("base", []):
-        for stage in by_base[name]:
+        for stage in by_base.get(name, []):
             base_metrics.update(_metrics(path(stage)))
             words = _words_per_item(path(stage))
             base_words.update(words)
@@ -71,18 +80,20 @@ def recipe_results(recipe, out: Path, timings: dict) -> dict:
     for seed in recipe.seeds:
         metrics, words, compare = {}, {}, {}
         for name in recipe.report.get("seeded", []):
-            for stage in by_base[name]:
+            for stage in by_base.get(name, []):
                 if stage.seed == seed:
                     metrics.update(_metrics(path(stage)))
                     w = _words_per_item(path(stage))
                     words.update(w)
                     metrics.update(_length_metrics(w))
         for name in recipe.report.get("compare", []):
-            for stage in by_base[name]:
+            for stage in by_base.get(name, []):
                 if stage.seed == seed:
                     compare.update(_compare_entries(path(stage)))
         compare.update(_length_compare(base_words, words))
         seeds.append({"seed": seed, "metrics": metrics, "compare": compare})
-    return {"recipe": recipe.name, "scale": recipe.scale, "model": recipe.model, "base": base_metrics,
-            "seeds": seeds, "minutes": round(sum(timings.values()) / 60, 1),
+    head = {"recipe": recipe.name, "scale": recipe.scale, "model": recipe.model}
+    if partial:
+        head.update({"complete": False, "missing": missing})
+    return {**head, "base": base_metrics, "seeds": seeds, "minutes": round(sum(timings.values()) / 60, 1),
             "stage_minutes": {k: round(v / 60, 2) for k, v in timings.items()}}

@@ -196,11 +196,18 @@ def run_recipe(recipe: Recipe, out: str | Path, *, echo=print, only: set[str] | 
         echo(f"    done in {seconds / 60:.1f} min -> {output_path(STAGE_KINDS[stage.uses], folder)}")
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     results = None
+    from .report import recipe_results
     if recipe.report and all(is_done(out / s.name) for s in recipe.stages):
-        from .report import recipe_results
         results = recipe_results(recipe, out, timings)
         write_json(out / "results.json", results)
+        (out / "results.partial.json").unlink(missing_ok=True)
         echo(f"results: {out / 'results.json'}")
+    elif recipe.report and any(is_done(out / s.name) for s in recipe.stages if s.uses == "compare"):
+        # Some seeds compared, other stages not run (e.g. --only): a report that says it is partial, under a
+        # name no reader of results.json picks up.
+        partial = recipe_results(recipe, out, timings, partial=True)
+        write_json(out / "results.partial.json", partial)
+        echo(f"partial results ({len(partial['missing'])} stages not run): {out / 'results.partial.json'}")
     return {"out": str(out), "timings": timings, "results": results}
 
 
