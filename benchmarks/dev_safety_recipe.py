@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from alignsmith.curate.core.datafiles import write_parquet
 from alignsmith.curate.core.records import stable_hash
 
 LORA = {"enabled": True, "r": 16, "alpha": 32, "dropout": 0.0}
@@ -33,22 +34,36 @@ COMMON = {"per_device_train_batch_size": 8, "max_length": 384, "lr_scheduler_typ
 # name -> training steps in order: (method, trl overrides)
 VARIANTS = {
     "base": [],
-    "dpo30": [("dpo", {"max_steps": 30, "learning_rate": 2e-4, "beta": 0.1})],
-    "sft20": [("sft", {"max_steps": 20, "learning_rate": 2e-4})],
     "sft40": [("sft", {"max_steps": 40, "learning_rate": 2e-4})],
-    "sft40-lr5": [("sft", {"max_steps": 40, "learning_rate": 5e-4})],
     "sft40-dpo20": [("sft", {"max_steps": 40, "learning_rate": 2e-4}),
                     ("dpo", {"max_steps": 20, "learning_rate": 2e-4, "beta": 0.1})],
-    # "mix": SFT on up to 4 good answers per benign prompt and the best per harmful one (recipe step sft_rows)
+    # "mix": SFT on up to 4 good answers per benign prompt and the best per harmful one (mix_rows below)
     "mix60": [("sft:mix", {"max_steps": 60, "learning_rate": 2e-4})],
     "mix60-dpo20": [("sft:mix", {"max_steps": 60, "learning_rate": 2e-4}),
                     ("dpo", {"max_steps": 20, "learning_rate": 2e-4, "beta": 0.1})],
     "sft40-dpo20-lr5": [("sft", {"max_steps": 40, "learning_rate": 2e-4}),
                         ("dpo", {"max_steps": 20, "learning_rate": 5e-4, "beta": 0.1})],
-    "mix60-lr5-dpo20-lr5": [("sft:mix", {"max_steps": 60, "learning_rate": 5e-4}),
-                            ("dpo", {"max_steps": 20, "learning_rate": 5e-4, "beta": 0.1})],
 }
-MIX = {"per_category": {"benign": 4, "harmful": 1}, "min_score": 0.5}
+MIX = {"benign": 4, "harmful": 1}  # rows per prompt by category, best scored first, each scoring >= 0.5
+MIX_MIN_SCORE = 0.5
+
+
+def mix_rows(pairs: Path) -> pd.DataFrame:
+    """SFT rows from the pairs run's scored candidates: per prompt its best candidates scoring at least
+    MIX_MIN_SCORE, up to MIX[category] of them. The pairs run's own sft.parquet keeps one row per prompt;
+    this keeps more of the model's own answers on benign prompts (measured worse on dev, so the recipe does
+    not use it)."""
+    cands = pd.read_parquet(pairs / "scored_candidates.parquet")
+    best = cands[cands["score"] >= MIX_MIN_SCORE].sort_values(["prompt_id", "score", "candidate_id"],
+                                                              ascending=[True, False, True])
+    rows = []
+    for _, group in best.groupby("prompt_id", sort=True):
+        for _, c in group.head(MIX[str(group["category"].iloc[0])]).iterrows():
+            rows.append({"prompt": [dict(m) for m in c["prompt"]],
+                         "completion": [{"role": "assistant", "content": c["response"]}],
+                         "prompt_id": c["prompt_id"], "candidate_id": c["candidate_id"],
+                         "score": float(c["score"]), "category": c["category"]})
+    return pd.DataFrame(rows)
 
 
 def split(pairs: Path, out: Path, every: int) -> Path:
@@ -61,10 +76,9 @@ def split(pairs: Path, out: Path, every: int) -> Path:
     is_dev = lambda ids: ids.map(lambda p: int(stable_hash(p), 16) % every == 0)  # noqa: E731
     sft[~is_dev(sft.prompt_id)].to_parquet(train / "sft.parquet")
     dpo[~is_dev(dpo.prompt_id)].to_parquet(train / "dpo.parquet")
-    from alignsmith.train.recipes.steps import sft_rows
-    sft_rows({"input": str(pairs), **MIX}, train / "mix" / "sft.parquet")
-    mix = pd.read_parquet(train / "mix" / "sft.parquet")
-    mix[~is_dev(mix.prompt_id)].to_parquet(train / "mix" / "sft.parquet")
+    mix = mix_rows(pairs)
+    (train / "mix").mkdir(exist_ok=True)
+    write_parquet(train / "mix" / "sft.parquet", mix[~is_dev(mix.prompt_id)].to_dict("records"))
     dev = sft[is_dev(sft.prompt_id)]
     with open(out / "dev_prompts.jsonl", "w", encoding="utf-8") as f:
         for _, r in dev.iterrows():

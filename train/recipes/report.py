@@ -60,7 +60,7 @@ def recipe_results(recipe, out: Path, timings: dict, *, partial: bool = False) -
 
     from .stages import STAGE_KINDS, output_path
     by_base: dict[str, list] = {}
-    missing = [s.name for s in recipe.stages if not is_done(out / s.name)]
+    missing = [s.name for s in recipe.stages if not is_done(out / s.name)] if partial else []
     for s in recipe.stages:
         if partial and s.name in missing:
             continue

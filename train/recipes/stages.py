@@ -133,8 +133,6 @@ STAGE_KINDS: dict[str, StageKind] = {
     "merge_candidates": StageKind(("plain", "distilled"), ("written_refusals",), _step("merge_candidates"),
                                   "{name}/candidates.parquet",
                                   python_step=True),
-    "sft_rows": StageKind(("input",), ("per_category", "min_score"), _step("sft_rows"), "{name}/sft.parquet",
-                          python_step=True),
     "curate": StageKind(("input", "steps"), (), _curate, "{name}/run"),
     "pairs": StageKind(("input", "config"), (), _pairs, "{name}/run"),
     # SFT (e.g. a warm start on the pairs run's best answers, sft.parquet) and DPO; each writes merged weights.

@@ -167,42 +167,8 @@ def _written_refusals(texts: list[str], plain: list[dict]) -> list[dict]:
     return out
 
 
-def sft_rows(args: dict, output: Path) -> None:
-    """SFT rows from a pairs run's scored candidates: per prompt, its best candidates (highest combined
-    score first, at least `min_score`), up to `per_category[category]` of them (`default` for the rest).
-
-    Why: the pairs run's sft.parquet has one row per prompt. On the safety recipe that is one refusal per
-    harmful request against one answer per benign one, and SFT on it taught refusing everything (dev split:
-    benign refusal 0.69). More of the model's own good answers per benign request keep the "answer" side
-    as strong as the "refuse" side without generating anything new.
-    """
-    import pandas as pd
-    run = Path(args["input"])
-    path = run / "scored_candidates.parquet"
-    if not path.exists():
-        raise InputError("pairs run has no scored_candidates.parquet", path=str(run), field="input")
-    cands = pd.read_parquet(path)
-    limits = {str(k): int(v) for k, v in (args.get("per_category") or {}).items()}
-    default = limits.pop("default", 1)
-    floor = float(args.get("min_score", float("-inf")))
-    rows = []
-    for pid, group in cands.groupby("prompt_id", sort=True):
-        category = str(group["category"].iloc[0]) if "category" in group else ""
-        best = group[group["score"] >= floor].sort_values(["score", "candidate_id"], ascending=[False, True])
-        for _, c in best.head(limits.get(category, default)).iterrows():
-            prompt = c["prompt"] if isinstance(c["prompt"], str) else [dict(m) for m in c["prompt"]]
-            rows.append({"prompt": prompt, "completion": [{"role": "assistant", "content": c["response"]}],
-                         "prompt_id": pid, "candidate_id": c["candidate_id"], "score": float(c["score"]),
-                         "category": category})
-    if not rows:
-        raise InputError(f"no candidate scores at least min_score {floor}", path=str(path), field="min_score")
-    write_parquet(output, rows)
-    counts = pd.Series([r["category"] for r in rows]).value_counts().to_dict()
-    print(f"sft_rows: {len(rows)} rows from {cands['prompt_id'].nunique()} prompts {counts} -> {output}")
-
-
 STEPS = {"prompts_from_sources": prompts_from_sources, "label_harm": label_harm,
-         "system_prompt": system_prompt, "merge_candidates": merge_candidates, "sft_rows": sft_rows}
+         "system_prompt": system_prompt, "merge_candidates": merge_candidates}
 
 
 def main(argv: list[str]) -> int:
