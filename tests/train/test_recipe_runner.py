@@ -177,3 +177,92 @@ def test_only_runs_the_named_stages_and_a_held_stage_is_waited_for(tmp_path, sha
     assert any(f"waiting for runner process {holder.pid}" in line for line in lines)
     assert (out / "augment" / "DONE").exists() and not (out / "augment" / "running.pid").exists()
     assert os.path.exists(out / "timings.json")
+
+
+PARALLEL = """
+name: parallel
+seeds: [0]
+scales:
+  toy: {n: 3}
+stages:
+  - name: first
+    uses: prompts_from_sources
+    args: {sources: [{source: hh_helpful, limit: "${scale.n}"}], seed: 0, data: "${data}"}
+  - name: second
+    uses: prompts_from_sources
+    args: {sources: [{source: hh_helpful, limit: "${scale.n}"}], seed: 1, data: "${data}"}
+  - name: augment
+    uses: augment
+    args: {input: "${stages.first}", seed: 0, min: MIN, max: 2}
+"""
+
+
+def test_cpu_slots_split_the_cores_and_refuse_more_jobs_than_cores():
+    import os
+
+    from alignsmith.train.recipes.slots import cpu_slots
+    cores = sorted(os.sched_getaffinity(0))
+    assert cpu_slots(1) == [None]
+    groups = cpu_slots(len(cores))
+    assert sorted(c for g in groups for c in g) == cores and all(len(g) == 1 for g in groups)
+    with pytest.raises(ValueError, match="more than the"):
+        cpu_slots(len(cores) + 1)
+    with pytest.raises(ValueError):
+        cpu_slots(0)
+
+
+def _two_cores():
+    import os
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two cores")
+
+
+def test_jobs_2_runs_independent_stages_side_by_side_on_their_own_cores(tmp_path, shared_data):
+    _two_cores()
+    out = tmp_path / "out"
+    recipe = load_recipe(_write(tmp_path, PARALLEL.replace("MIN", "1")), scale="toy", out=str(out),
+                         data=str(shared_data))
+    lines: list[str] = []
+    run_recipe(recipe, out, echo=lines.append, jobs=2, poll_s=0.2)
+    starts = [i for i, line in enumerate(lines) if line.endswith("...")]
+    dones = [i for i, line in enumerate(lines) if " done in " in line]
+    # first and second start before either finishes; augment, which reads first, starts after first is done
+    assert "first" in lines[starts[0]] and "second" in lines[starts[1]] and starts[1] < dones[0]
+    assert "augment" in lines[starts[2]] and any("first done" in lines[d] for d in dones if d < starts[2])
+    cores = [(out / s / "log.txt").read_text().splitlines()[0].rsplit("# cores ", 1)[1] for s in ("first", "second")]
+    assert cores[0] != cores[1]
+    assert all((out / s / "DONE").exists() for s in ("first", "second", "augment"))
+    assert set(json.loads((out / "spans.json").read_text())) == {"first", "second", "augment"}
+
+
+def test_jobs_2_a_failed_stage_raises_after_the_others_end_and_leaves_no_lock(tmp_path, shared_data):
+    _two_cores()
+    out = tmp_path / "out"
+    recipe = load_recipe(_write(tmp_path, PARALLEL.replace("MIN", "3")), scale="toy", out=str(out),
+                         data=str(shared_data))
+    with pytest.raises(StageFailed, match="stage 'augment'"):
+        run_recipe(recipe, out, echo=lambda *_: None, jobs=2, poll_s=0.2)
+    assert (out / "second" / "DONE").exists() and not (out / "augment" / "DONE").exists()
+    assert not any(out.glob("*/running.pid"))
+
+
+def test_only_without_the_stage_it_reads_is_refused_naming_both(tmp_path, shared_data):
+    out = tmp_path / "out"
+    recipe = load_recipe(_write(tmp_path, TWO_STAGES), scale="toy", out=str(out), data=str(shared_data))
+    with pytest.raises(InputError) as e:
+        run_recipe(recipe, out, echo=lambda *_: None, only={"augment"})
+    assert "stage 'augment' reads stage 'prompts'" in str(e.value) and e.value.field == "only"
+
+
+def test_cli_refuses_more_jobs_than_cores(capsys):
+    from alignsmith.train.cli.main import main
+    assert main(["recipe", "run", "ifeval-dpo", "--jobs", "999"]) == 2
+    assert "more than the" in capsys.readouterr().err
+
+
+def test_recipe_minutes_count_side_by_side_stages_once_and_no_gaps(tmp_path):
+    from alignsmith.train.recipes.report import busy_seconds
+    (tmp_path / "spans.json").write_text(json.dumps({"a": [0, 100], "b": [50, 120], "c": [1000, 1010]}))
+    # a and b overlap (0..120 busy), then a gap (a resumed run), then c; d was timed before spans were kept
+    assert busy_seconds(tmp_path, {"a": 100, "b": 70, "c": 10, "d": 5}) == 120 + 10 + 5
+    assert busy_seconds(tmp_path / "none", {"a": 100, "b": 70}) == 170

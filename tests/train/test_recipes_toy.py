@@ -29,9 +29,17 @@ def _check_results(results: dict, seeds: list[int], metrics: list[str]) -> None:
 
 
 def test_ifeval_recipe_toy_end_to_end(tmp_path, shared_data):
+    import os
     out = tmp_path / "ifeval"
     recipe = load_recipe("ifeval-dpo", scale="toy", seeds=[0], out=str(out), data=str(shared_data))
-    result = run_recipe(recipe, out, echo=print)
+    # Two stages at a time where there are two cores (as the cpu-scale run is timed): two vLLM engines, each
+    # bound to its own core, e.g. the base model's IFEval eval beside candidate generation.
+    jobs = min(2, len(os.sched_getaffinity(0)))
+    result = run_recipe(recipe, out, echo=print, jobs=jobs)
+    if jobs == 2:
+        first_lines = {s.name: (out / s.name / "log.txt").read_text().splitlines()[0] for s in recipe.stages}
+        assert all("# cores " in line for line in first_lines.values())
+        assert len({line.rsplit("# cores ", 1)[1] for line in first_lines.values()}) == 2
     results = json.loads((out / "results.json").read_text())
     assert results == json.loads(json.dumps(result["results"]))
     _check_results(results, [0], ["ifeval/prompt_strict", "ifeval/inst_strict", "safety/harmful_refusal"])

@@ -23,6 +23,10 @@ def register(sub) -> None:
     r.add_argument("--only", nargs="+", metavar="STAGE",
                    help="run only these stages (names from --check, or a per-seed stage's YAML name); another "
                         "runner on the same --out may run the rest at the same time")
+    r.add_argument("--jobs", type=int, default=1,
+                   help="stages that may run at once (default 1). With N > 1 each running stage gets its own "
+                        "group of cores (vLLM binds to it, torch uses its count): on a 2-core CPU, --jobs 2 runs "
+                        "the base evals beside generation and trains the seeds side by side")
     r.set_defaults(func=run)
     ls = group.add_parser("ls", help="list the packaged recipes")
     ls.set_defaults(func=list_recipes)
@@ -38,17 +42,24 @@ def list_recipes(args) -> int:
 def run(args) -> int:
     """Load and check the recipe, then run it (or print its stages with --check)."""
     import shutil
+    import sys
     from pathlib import Path
 
     from alignsmith.curate.core.runs import runs_root
 
     from ..recipes.runner import StageFailed, run_recipe
+    from ..recipes.slots import cpu_slots
     from ..recipes.spec import load_recipe, recipe_text
     if args.out:
         out = args.out
     else:
         stem = Path(args.recipe).stem if args.recipe.endswith((".yaml", ".yml")) else args.recipe
         out = str(runs_root() / "recipe" / f"{stem}-{args.scale}")
+    try:
+        cpu_slots(args.jobs)
+    except ValueError as e:
+        print(f"alignsmith recipe: {e}", file=sys.stderr)
+        return 2
     recipe_text(args.recipe)  # unknown name / missing file: one clear line before anything else
     recipe = load_recipe(args.recipe, scale=args.scale, seeds=args.seeds, out=out, data=args.data,
                          model=args.model)
@@ -57,13 +68,12 @@ def run(args) -> int:
             print(f"{s.name:<28} {s.uses}")
         return 0
     import signal
-    import sys
 
     # A terminated runner must not leave its stage's process running on: SystemExit inside the wait makes
     # subprocess.run kill the child before the runner exits (the stage stays without DONE, so it reruns).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        result = run_recipe(recipe, out, only=set(args.only) if args.only else None)
+        result = run_recipe(recipe, out, only=set(args.only) if args.only else None, jobs=args.jobs)
     except StageFailed as e:
         print(f"alignsmith recipe: {e}")
         return 1

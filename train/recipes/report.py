@@ -95,5 +95,21 @@ def recipe_results(recipe, out: Path, timings: dict, *, partial: bool = False) -
     head = {"recipe": recipe.name, "scale": recipe.scale, "model": recipe.model}
     if partial:
         head.update({"complete": False, "missing": missing})
-    return {**head, "base": base_metrics, "seeds": seeds, "minutes": round(sum(timings.values()) / 60, 1),
+    return {**head, "base": base_metrics, "seeds": seeds, "minutes": round(busy_seconds(out, timings) / 60, 1),
+            "stage_minutes_sum": round(sum(timings.values()) / 60, 1),
             "stage_minutes": {k: round(v / 60, 2) for k, v in timings.items()}}
+
+
+def busy_seconds(out: Path, timings: dict) -> float:
+    """The recipe's wall time: the length of the union of its stages' run intervals (spans.json), so stages
+    run side by side count once and the gaps between resumed runs not at all; a stage without a recorded
+    interval (timed before spans were kept) adds its own seconds."""
+    spans_file = out / "spans.json"
+    spans = json.loads(spans_file.read_text()) if spans_file.exists() else {}
+    intervals = sorted(tuple(spans[k]) for k in timings if k in spans)
+    total, end = 0.0, float("-inf")
+    for a, b in intervals:
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total + sum(v for k, v in timings.items() if k not in spans)

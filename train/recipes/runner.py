@@ -17,13 +17,16 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from alignsmith.curate.core.datafiles import write_json
 from alignsmith.curate.core.errors import InputError
 from alignsmith.curate.core.records import stable_hash
 from alignsmith.curate.core.runs import is_done, write_done
 
+from .slots import cpu_slots, pin_to, slot_env
 from .spec import Recipe, Stage
 from .stages import STAGE_KINDS, output_path
 
@@ -93,28 +96,53 @@ def command_for(stage: Stage, folder: Path) -> list[str]:
     return [sys.executable, "-m", "alignsmith.train.cli", *argv]
 
 
-def run_stage(stage: Stage, folder: Path, record: dict) -> float:
-    """Run one stage into its folder (DONE last); return its seconds. Raises StageFailed with the log tail."""
-    kind = STAGE_KINDS[stage.uses]
+@dataclass
+class _Running:
+    """A stage whose process is running in one of this runner's slots."""
+
+    stage: Stage
+    folder: Path
+    process: subprocess.Popen
+    slot: int
+    started: float
+    log: IO[bytes]
+
+
+def start_stage(stage: Stage, folder: Path, record: dict, *, slot: int = 0, cores: list[int] | None = None) -> _Running:
+    """Start one stage's command in a fresh process writing to the folder's log.txt (pinned to `cores`)."""
     folder.mkdir(parents=True, exist_ok=True)
     write_json(folder / "stage.json", record)
     argv = command_for(stage, folder)
-    started = time.time()
     env = {**os.environ, "VLLM_LOGGING_LEVEL": os.environ.get("VLLM_LOGGING_LEVEL", "WARNING"),
            "TRANSFORMERS_VERBOSITY": os.environ.get("TRANSFORMERS_VERBOSITY", "error")}
-    with open(folder / "log.txt", "ab") as log:
-        log.write(("$ " + " ".join(argv) + "\n").encode())
-        log.flush()
-        code = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
-    seconds = time.time() - started
-    output = output_path(kind, folder)
+    log = open(folder / "log.txt", "ab")
+    log.write(("$ " + " ".join(argv) + (f"   # cores {','.join(map(str, cores))}" if cores else "") + "\n").encode())
+    log.flush()
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=slot_env(env, cores),
+                               preexec_fn=pin_to(cores))
+    return _Running(stage, folder, process, slot, time.time(), log)
+
+
+def finish_stage(job: _Running) -> float:
+    """Check a finished stage's exit code and output, write DONE; return its seconds. Raises StageFailed
+    with the log tail (and leaves no DONE) when the command failed."""
+    code = job.process.wait()
+    job.log.close()
+    seconds = time.time() - job.started
+    kind = STAGE_KINDS[job.stage.uses]
+    output = output_path(kind, job.folder)
     if code not in kind.ok_exit_codes or not output.exists():
-        tail = (folder / "log.txt").read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        tail = (job.folder / "log.txt").read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
         why = f"exit code {code}" if code not in kind.ok_exit_codes else f"no output at {output}"
-        raise StageFailed(f"stage {stage.name!r} ({stage.uses}) failed: {why}; log {folder / 'log.txt'}:\n  "
-                          + "\n  ".join(tail))
-    write_done(folder, json.dumps({"seconds": round(seconds, 1), "exit_code": code}))
+        raise StageFailed(f"stage {job.stage.name!r} ({job.stage.uses}) failed: {why}; log "
+                          f"{job.folder / 'log.txt'}:\n  " + "\n  ".join(tail))
+    write_done(job.folder, json.dumps({"seconds": round(seconds, 1), "exit_code": code}))
     return seconds
+
+
+def run_stage(stage: Stage, folder: Path, record: dict) -> float:
+    """Run one stage into its folder (DONE last); return its seconds. Raises StageFailed with the log tail."""
+    return finish_stage(start_stage(stage, folder, record))
 
 
 def _claim(folder: Path) -> int | None:
@@ -139,61 +167,110 @@ def _claim(folder: Path) -> int | None:
         return None
 
 
-def _wait_for(folder: Path, pid: int, poll_s: float) -> None:
-    """Wait while another runner process works on this stage."""
-    while not is_done(folder):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(poll_s)
-
-
-def _record_time(timings_file: Path, name: str, seconds: float) -> dict:
+def _record_time(timings_file: Path, name: str, seconds: float, span: tuple[float, float] | None = None) -> dict:
+    """Add a stage's seconds to timings.json and its start/end times to spans.json (beside it), from which
+    the report takes the recipe's wall time when stages ran side by side."""
     # Re-read first: another runner working on other stages of the same folder may have added its own.
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     timings[name] = round(seconds, 1)
     write_json(timings_file, timings)
+    if span is not None:
+        spans_file = timings_file.with_name("spans.json")
+        spans = json.loads(spans_file.read_text()) if spans_file.exists() else {}
+        spans[name] = [round(span[0], 1), round(span[1], 1)]
+        write_json(spans_file, spans)
     return timings
 
 
 def run_recipe(recipe: Recipe, out: str | Path, *, echo=print, only: set[str] | None = None,
-               poll_s: float = 10.0) -> dict:
+               poll_s: float = 10.0, jobs: int = 1) -> dict:
     """Run every stage of `recipe` under `out` (reusing finished ones); write timings and results.json.
 
-    `only`: run just these stages (folder or YAML names); several runners may share one folder, e.g. one
-    evaluating the base model while another generates: each stage is claimed with a `running.pid` lock,
-    and a runner that meets a stage another live runner holds waits for it.
+    `jobs`: how many stages may run at once. A stage starts when every stage it reads is finished, in the
+    recipe's order among those ready; with jobs > 1 each runs pinned to its own group of cores (slots.py),
+    so e.g. the base model's evals run beside candidate generation and the seeds train side by side.
+    `only`: run just these stages (folder or YAML names). Several runners may share one folder: each stage
+    is claimed with a `running.pid` lock, and a stage another live runner holds is waited for.
+    A failed stage stops new starts; stages already running finish, then StageFailed is raised.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    slots = cpu_slots(jobs)
     # Check every existing stage folder first, so a changed config is refused before hours of work.
     records = stage_records(recipe.stages)
     done = {s.name: check_stage_folder(s, out / s.name, records[s.name]) for s in recipe.stages}
     timings_file = out / "timings.json"
-    for i, stage in enumerate(recipe.stages, 1):
-        folder = out / stage.name
+    number = {s.name: f"[{i}/{len(recipe.stages)}]" for i, s in enumerate(recipe.stages, 1)}
+    pending: list[Stage] = []
+    for stage in recipe.stages:
         if only is not None and stage.name not in only and stage.base not in only:
             continue
         if done[stage.name]:
-            echo(f"[{i}/{len(recipe.stages)}] {stage.name}: reused (finished earlier)")
-            continue
-        holder = _claim(folder)
-        while holder is not None:
-            echo(f"[{i}/{len(recipe.stages)}] {stage.name}: waiting for runner process {holder}")
-            _wait_for(folder, holder, poll_s)
-            holder = None if is_done(folder) else _claim(folder)
-        if is_done(folder):
-            (folder / "running.pid").unlink(missing_ok=True) if _owned(folder) else None
-            echo(f"[{i}/{len(recipe.stages)}] {stage.name}: finished by another runner")
-            continue
-        echo(f"[{i}/{len(recipe.stages)}] {stage.name} ({stage.uses}) ...")
-        try:
-            seconds = run_stage(stage, folder, records[stage.name])
-        finally:
-            (folder / "running.pid").unlink(missing_ok=True)
-        _record_time(timings_file, stage.name, seconds)
-        echo(f"    done in {seconds / 60:.1f} min -> {output_path(STAGE_KINDS[stage.uses], folder)}")
+            echo(f"{number[stage.name]} {stage.name}: reused (finished earlier)")
+        else:
+            pending.append(stage)
+    running: dict[str, _Running] = {}
+    waiting_on: dict[str, int] = {}
+    failure: StageFailed | None = None
+    try:
+        while pending or running:
+            for name, job in list(running.items()):
+                if job.process.poll() is None:
+                    continue
+                del running[name]
+                try:
+                    seconds = finish_stage(job)
+                except StageFailed as e:
+                    failure = failure or e
+                    continue
+                finally:
+                    (job.folder / "running.pid").unlink(missing_ok=True)
+                _record_time(timings_file, name, seconds, (job.started, job.started + seconds))
+                echo(f"    {name} done in {seconds / 60:.1f} min -> {output_path(STAGE_KINDS[job.stage.uses], job.folder)}")
+            if failure is not None:
+                pending.clear()
+            free = [k for k in range(len(slots)) if k not in {j.slot for j in running.values()}]
+            for stage in list(pending):
+                if not free:
+                    break
+                if not _inputs_ready(stage, out, pending, running, waiting_on):
+                    continue
+                folder = out / stage.name
+                holder = _claim(folder)
+                if holder is not None:
+                    if waiting_on.get(stage.name) != holder:
+                        echo(f"{number[stage.name]} {stage.name}: waiting for runner process {holder}")
+                        waiting_on[stage.name] = holder
+                    continue
+                waiting_on.pop(stage.name, None)
+                pending.remove(stage)
+                if is_done(folder):
+                    (folder / "running.pid").unlink(missing_ok=True)
+                    echo(f"{number[stage.name]} {stage.name}: finished by another runner")
+                    continue
+                slot = free.pop(0)
+                cores = slots[slot]
+                where = f" on cores {','.join(map(str, cores))}" if cores else ""
+                echo(f"{number[stage.name]} {stage.name} ({stage.uses}){where} ...")
+                try:
+                    running[stage.name] = start_stage(stage, folder, records[stage.name], slot=slot, cores=cores)
+                except BaseException:
+                    (folder / "running.pid").unlink(missing_ok=True)
+                    raise
+            if pending or running:
+                time.sleep(min(poll_s, 0.5) if running else poll_s)
+    finally:
+        for job in running.values():  # interrupted (Ctrl-C, SIGTERM): stop the stages, leave them unfinished
+            job.process.terminate()
+        for job in running.values():
+            try:
+                job.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                job.process.kill()
+            job.log.close()
+            (job.folder / "running.pid").unlink(missing_ok=True)
+    if failure is not None:
+        raise failure
     timings = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     results = None
     from .report import recipe_results
@@ -211,6 +288,30 @@ def run_recipe(recipe: Recipe, out: str | Path, *, echo=print, only: set[str] | 
     return {"out": str(out), "timings": timings, "results": results}
 
 
-def _owned(folder: Path) -> bool:
+def _inputs_ready(stage: Stage, out: Path, pending: list[Stage], running: dict, waiting_on: dict) -> bool:
+    """True when every stage `stage` reads is finished. False while one is still to come (queued or running
+    here, or held by another live runner); InputError when one is unfinished and nobody will run it (e.g.
+    `--only` names a stage without the stage it reads)."""
+    queued = {s.name for s in pending} | set(running) | set(waiting_on)
+    for dep in stage.depends:
+        if is_done(out / dep):
+            continue
+        if dep in queued or _held_by_live_runner(out / dep):
+            return False
+        raise InputError(f"stage {stage.name!r} reads stage {dep!r}, which is not finished and not selected "
+                         f"to run: add {dep!r} to --only (or run without --only)", field="only")
+    return True
+
+
+def _held_by_live_runner(folder: Path) -> bool:
     lock = folder / "running.pid"
-    return lock.exists() and lock.read_text().strip() == str(os.getpid())
+    try:
+        pid = int(lock.read_text().strip() or 0)
+        if pid <= 0:
+            return False
+        os.kill(pid, 0)
+        return True
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True

@@ -1,0 +1,48 @@
+"""CPU slots for stages that run at the same time (`recipe run --jobs N`).
+
+Why pin: vLLM's CPU backend binds its compute threads to cores it picks itself (on a 2-core machine one core,
+the other left to its front end), and every vLLM process picks the same core, so two stages started side by
+side would share one core while the other idles. Each slot therefore owns a disjoint group of the cores
+this process may use: the stage's process tree is confined to them (CPU affinity, inherited by children),
+torch gets as many threads as the group has cores, and vLLM binds to exactly that group.
+"""
+from __future__ import annotations
+
+import os
+
+
+def cpu_slots(jobs: int) -> list[list[int] | None]:
+    """`jobs` disjoint core groups; [None] (no pinning, the old behaviour) when jobs is 1.
+
+    More jobs than cores is refused: two pinned stages on one core would each run at half speed, which a
+    user asking for parallel stages does not expect."""
+    if jobs < 1:
+        raise ValueError(f"--jobs must be at least 1, got {jobs}")
+    if jobs == 1:
+        return [None]
+    cores = sorted(os.sched_getaffinity(0))
+    if jobs > len(cores):
+        raise ValueError(f"--jobs {jobs} is more than the {len(cores)} cores this process may use "
+                         f"({','.join(map(str, cores))})")
+    size, extra = divmod(len(cores), jobs)
+    groups, start = [], 0
+    for k in range(jobs):
+        end = start + size + (1 if k < extra else 0)
+        groups.append(cores[start:end])
+        start = end
+    return groups
+
+
+def slot_env(env: dict[str, str], cores: list[int] | None) -> dict[str, str]:
+    """The stage's environment for its slot: thread counts and vLLM's binding follow the slot's cores."""
+    if cores is None:
+        return env
+    return {**env, "OMP_NUM_THREADS": str(len(cores)), "MKL_NUM_THREADS": str(len(cores)),
+            "VLLM_CPU_OMP_THREADS_BIND": ",".join(map(str, cores))}
+
+
+def pin_to(cores: list[int] | None):
+    """A preexec function that confines the child process (and everything it starts) to `cores`."""
+    if cores is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cores)
