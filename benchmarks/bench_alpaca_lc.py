@@ -39,9 +39,17 @@ def main() -> None:
                                                     "chosen on; summaries are then split dev / held out")
     parser.add_argument("--bootstrap", type=int, default=200)
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    parser.add_argument("--length-reference", help="the baseline's concise/verbose judgements (df_gamed.csv or an "
+                                                   "alpaca_eval checkout), as `winrates --length-reference`")
+    parser.add_argument("--row-order", action="store_true", help="difficulty by row position, as AlpacaEval")
+    parser.add_argument("--difficulty", help="fixed instruction-difficulty CSV, as `winrates --difficulty`")
+    parser.add_argument("--save-difficulty", help="write the difficulties used, as `winrates --save-difficulty`")
     args = parser.parse_args()
     start = time.perf_counter()
-    out = compute_winrates(args.annotations, settings=LCSettings(n_boot=args.bootstrap))
+    out = compute_winrates(args.annotations, settings=LCSettings(n_boot=args.bootstrap,
+                                                                 row_order_difficulty=args.row_order),
+                           length_reference=args.length_reference, difficulty=args.difficulty,
+                           save_difficulty=args.save_difficulty)
     seconds = time.perf_counter() - start
     ours = out["table"].set_index("generator")
     published = pd.read_csv(args.leaderboard)

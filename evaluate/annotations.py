@@ -121,11 +121,16 @@ def _instruction_key(row: dict, position: int) -> str:
 
 def _annotation_rows(path: Path, rows) -> tuple[list[dict], list[dict]]:
     kept, excluded = [], []
+    seen: dict[str, int] = {}
     for line, row in rows:
         model, base = row.get("generator_2"), row.get("generator_1")
         for key, value in (("generator_2", model), ("generator_1", base)):
             if not isinstance(value, str) or not value:
                 raise InputError("missing model name", path=str(path), line=line, field=key)
+        # The row's place among this model's rows in the file, counting rows without a preference too:
+        # AlpacaEval looks instruction difficulty up by it (see lc_settings.row_order_difficulty).
+        position = seen.get(model, 0)
+        seen[model] = position + 1
         pref = _preference(row.get("preference"), path, line)
         if pref is None:
             excluded.append({"source": str(path), "line": line, "model": model,
@@ -133,7 +138,8 @@ def _annotation_rows(path: Path, rows) -> tuple[list[dict], list[dict]]:
             continue
         kept.append({"model": model, "baseline": base, "instruction": _instruction_key(row, line),
                      "preference": pref, "len_model": _length(row, "output_2", "len_2", path, line),
-                     "len_baseline": _length(row, "output_1", "len_1", path, line), "source": str(path)})
+                     "len_baseline": _length(row, "output_1", "len_1", path, line), "source": str(path),
+                     "position": position})
     return kept, excluded
 
 
@@ -155,7 +161,7 @@ def _eval_run_rows(path: Path) -> tuple[list[dict], list[dict]]:
         kept.append({"model": model, "baseline": f"reference:{Path(reference).name}",
                      "instruction": f"prompt:{r['prompt_id']}", "preference": float(win),
                      "len_model": float(r["length"]), "len_baseline": float(r["reference_length"]),
-                     "source": str(path)})
+                     "source": str(path), "position": i - 1})
     return kept, excluded
 
 

@@ -20,7 +20,10 @@ How the pieces are estimated (after reading alpaca_eval's `metrics/glm_winrate.p
   idea to any *length variants* among the models given (`X`, `X_concise`, `X_verbose`: the same model at a
   different length): a family shares one bias, so only the length term may explain its differences. These
   rows enter every model's fit at a total weight of `reg_lambda` times the model's own rows. Without
-  variants in the input the fit runs unregularised and says so in its notes.
+  variants in the input the fit runs unregularised and says so in its notes. Given a *length reference*
+  (the baseline's own concise/verbose judgements: upstream's df_gamed, or rebuilt from an alpaca_eval
+  checkout; lc_reference.py) the fit uses those rows instead, as AlpacaEval does; with a fixed difficulty
+  table as well, a model's LC no longer depends on the other models given (docs/benchmarks.md).
 - Fits are scikit-learn logistic regressions on fractional targets (each item is a "win" row weighted by
   its preference and a "loss" row weighted by one minus it), without intercept. AlpacaEval uses an L1
   penalty chosen by cross-validation; we use a fixed mild L2 penalty (smooth and deterministic), chosen on
@@ -35,6 +38,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from alignsmith.curate.core.errors import InputError
+
+from .lc_reference import resolve_preferences
 from .lc_settings import LCSettings
 
 # Columns of the preference table every function here reads.
@@ -143,12 +149,10 @@ def _variant_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[keep.to_numpy()].assign(family=families[keep.to_numpy()])
 
 
-def _design(rows: pd.DataFrame, own: np.ndarray, family_cols: dict[str, int], width: int,
-            difficulty: pd.Series | None) -> np.ndarray:
+def _design(rows: pd.DataFrame, own: np.ndarray, family_cols: dict[str, int], width: int) -> np.ndarray:
     x = np.zeros((len(rows), width))
     x[:, 0] = rows["tanh_len"].to_numpy(float)
-    if difficulty is not None:
-        x[:, 1] = rows["instruction"].map(difficulty).fillna(0.0).to_numpy(float)
+    x[:, 1] = rows["d"].to_numpy(float)
     x[own, 2] = 1.0
     for j, fam in enumerate(rows["family"].to_numpy() if "family" in rows else []):
         if not own[j]:
@@ -160,43 +164,93 @@ def _lc_from_coef(coef: np.ndarray, difficulties: np.ndarray) -> float:
     return float(np.mean(1.0 / (1.0 + np.exp(-(coef[2] + coef[1] * difficulties)))))
 
 
-def fit_model(own: pd.DataFrame, variants: pd.DataFrame, difficulty: pd.Series | None,
-              settings: LCSettings) -> tuple[float, np.ndarray, Callable]:
-    """LC win rate of one model, its coefficients, and a refit function for bootstrap resamples."""
+def fit_model(own: pd.DataFrame, variants: pd.DataFrame, settings: LCSettings,
+              reference: pd.DataFrame | None = None) -> tuple[float, np.ndarray, Callable]:
+    """LC win rate of one model, its coefficients, and a refit function for bootstrap resamples.
+
+    `own` and `variants` carry `tanh_len` and `d` (the instruction difficulty each row uses). With a
+    `reference` (the baseline's own length variants, lc_reference.py) its rows are the regulariser, as in
+    AlpacaEval: no bias term, each row weighted reference_lambda / (number of variants); otherwise the length
+    variants among the models given are (see the module docstring)."""
     model = own["model"].iloc[0]
     family = length_family(model)
-    reg = variants[variants["model"] != model]
-    # The model's own family (its concise/verbose siblings) shares the model's bias; other families
-    # each get their own bias column.
-    others = sorted(set(reg["family"]) - {family})
-    family_cols = {f: 3 + j for j, f in enumerate(others)}
-    width = 3 + len(others)
-    reg_own = (reg["family"] == family).to_numpy() if len(reg) else np.zeros(0, bool)
-    x_reg = _design(reg, reg_own, family_cols, width, difficulty) if len(reg) else np.zeros((0, width))
+    if reference is not None:
+        reg = reference
+        width, family_cols = 3, {}
+        x_reg = np.c_[reg["tanh_len"].to_numpy(float), reg["difficulty"].to_numpy(float), np.zeros(len(reg))]
+        per_row = settings.reference_lambda / max(reg["model"].nunique(), 1)
+        c = settings.reference_model_c
+    else:
+        reg = variants[variants["model"] != model]
+        # The model's own family (its concise/verbose siblings) shares the model's bias; other families
+        # each get their own bias column.
+        others = sorted(set(reg["family"]) - {family})
+        family_cols = {f: 3 + j for j, f in enumerate(others)}
+        width = 3 + len(others)
+        reg_own = (reg["family"] == family).to_numpy() if len(reg) else np.zeros(0, bool)
+        x_reg = _design(reg, reg_own, family_cols, width) if len(reg) else np.zeros((0, width))
+        per_row = None
+        c = settings.model_c
     p_reg = reg["preference"].to_numpy(float)
-    own_diff = own["instruction"].map(difficulty).fillna(0.0).to_numpy(float) if difficulty is not None \
-        else np.zeros(len(own))
-    x_own_all = _design(own, np.ones(len(own), bool), family_cols, width, difficulty)
+    own_diff = own["d"].to_numpy(float)
+    x_own_all = _design(own, np.ones(len(own), bool), family_cols, width)
     p_own_all = own["preference"].to_numpy(float)
 
     def refit(idx: np.ndarray) -> tuple[float, np.ndarray]:
         x = np.vstack([x_own_all[idx], x_reg])
         p = np.r_[p_own_all[idx], p_reg]
-        reg_w = settings.reg_lambda * len(idx) / len(reg) if len(reg) else 0.0
+        if per_row is not None:
+            reg_w = per_row
+        else:
+            reg_w = settings.reg_lambda * len(idx) / len(reg) if len(reg) else 0.0
         w = np.r_[np.ones(len(idx)), np.full(len(reg), reg_w)]
-        coef = _fit_small(x, p, w, settings.model_c)
+        coef = _fit_small(x, p, w, c)
         return _lc_from_coef(coef, own_diff[idx]), coef
 
     value, coef = refit(np.arange(len(own)))
     return value, coef, refit
 
 
-def lc_win_rates(table: pd.DataFrame, *, baseline: str | None = None,
-                 settings: LCSettings = LCSettings()) -> tuple[list[LCResult], dict]:
+def position_keys(table: pd.DataFrame) -> list[str] | None:
+    """Instruction key of each position in the evaluation set, from a model judged on every instruction in
+    order (in AlpacaEval's files: the baseline against itself, or any complete model); None if none is."""
+    n = table["instruction"].nunique()
+    for _, rows in table.groupby("model", sort=True):
+        rows = rows.sort_values("position", kind="stable")
+        if len(rows) == n and rows["position"].tolist() == list(range(n)) and rows["instruction"].nunique() == n:
+            return rows["instruction"].tolist()
+    return None
+
+
+def _difficulty_column(table: pd.DataFrame, difficulty: pd.Series | None, keys: list[str] | None,
+                       row_order: bool) -> np.ndarray:
+    """The difficulty each row uses: its own instruction's, or (row_order) that of the instruction at the
+    row's position in its file, as AlpacaEval looks it up (the same thing unless rows are missing)."""
+    if difficulty is None:
+        return np.zeros(len(table))
+    own = table["instruction"].map(difficulty).fillna(0.0).to_numpy(float)
+    if not row_order:
+        return own
+    by_position = np.array([difficulty.get(k, 0.0) for k in keys], float)
+    pos = table["position"].to_numpy(int)
+    inside = pos < len(by_position)
+    return np.where(inside, by_position[np.minimum(pos, len(by_position) - 1)], own)
+
+
+def lc_win_rates(table: pd.DataFrame, *, baseline: str | None = None, settings: LCSettings = LCSettings(),
+                 reference: pd.DataFrame | None = None,
+                 difficulty_by_position: pd.Series | None = None) -> tuple[list[LCResult], dict]:
     """Raw and length-controlled win rates for every model in `table` against one baseline.
 
-    `table` has TABLE_COLUMNS (`preference` in [0, 1]: the judge's preference for the model; 0.5 a tie).
-    Returns (results, notes); notes list excluded models with reasons and which terms the fit used.
+    `table` has TABLE_COLUMNS (`preference` in [0, 1]: the judge's preference for the model; 0.5 a tie) and,
+    for `reference` or `settings.row_order_difficulty`, `position` (the row's place in its file).
+    `reference`: the baseline's own length variants (lc_reference.read_length_reference), used as the
+    length regulariser instead of the variants among the models given.
+    `difficulty_by_position`: a fixed instruction-difficulty table (position → difficulty, as upstream's
+    instruction_difficulty.csv or `difficulty_table` of an earlier fit) instead of the joint fit over the
+    models given, so a model's LC does not depend on which other models are in the files.
+    Returns (results, notes); notes list excluded models with reasons and which terms the fit used; notes
+    carry `difficulty_by_position` (a Series) when positions are known, for saving.
     """
     missing = [c for c in TABLE_COLUMNS if c not in table]
     if missing:
@@ -209,16 +263,43 @@ def lc_win_rates(table: pd.DataFrame, *, baseline: str | None = None,
     table = with_length_feature(table[~table["model"].isin(small)].reset_index(drop=True))
     # The baseline against itself carries no information on quality or length: leave it out of fits.
     fitted = table[table["model"] != baseline] if baseline else table
-    difficulty = instruction_difficulty(fitted, c=settings.difficulty_c)
-    variants = _variant_rows(fitted)
+    keys = position_keys(table) if "position" in table else None
+    if keys is None and (reference is not None or settings.row_order_difficulty or difficulty_by_position is not None):
+        raise InputError("a length reference, a difficulty table and row-order difficulty need one model judged "
+                         "on every instruction, in order (e.g. the baseline against itself); none is")
+    if difficulty_by_position is not None:
+        if len(difficulty_by_position) < len(keys) or not set(range(len(keys))) <= set(difficulty_by_position.index):
+            raise InputError(f"the difficulty table covers {len(difficulty_by_position)} positions, but the "
+                             f"annotations have {len(keys)} instructions (positions 0..{len(keys) - 1})",
+                             field="index")
+        difficulty = pd.Series([float(difficulty_by_position[i]) for i in range(len(keys))], index=keys)
+        notes["difficulty_source"] = "given table"
+    else:
+        difficulty = instruction_difficulty(fitted, c=settings.difficulty_c)
+        notes["difficulty_source"] = "joint fit over the models given"
+    if keys is not None and difficulty is not None:
+        notes["difficulty_by_position"] = pd.Series([difficulty.get(k, 0.0) for k in keys],
+                                                    name="instruction_difficulty").rename_axis("index")
+    table = table.assign(d=_difficulty_column(table, difficulty, keys, settings.row_order_difficulty))
+    fitted = table[table["model"] != baseline] if baseline else table
+    if reference is not None:
+        by_position = np.array([difficulty.get(k, 0.0) for k in keys], float) if difficulty is not None \
+            else np.zeros(len(keys))
+        reference = resolve_preferences(reference, by_position)
+        variants = fitted.iloc[:0].assign(family=[])
+        notes["length_reference"] = {m: {"rows": int(len(r)), "mean_preference": float(r["preference"].mean())}
+                                     for m, r in reference.groupby("model")}
+    else:
+        variants = _variant_rows(fitted)
     notes["instruction_difficulty"] = difficulty is not None
     notes["length_variant_models"] = sorted(variants["model"].unique()) if len(variants) else []
     if difficulty is None:
         notes["warning_difficulty"] = ("instruction difficulty left out of the fit (it needs two or more models "
                                        "and outcomes that are not all wins or all losses)")
-    if not len(variants):
+    if reference is None and not len(variants):
         notes["warning_regularisation"] = ("no length variants (X with X_concise / X_verbose) among the "
-                                           "models: the length slope is not regularised")
+                                           "models and no --length-reference: the length slope is not "
+                                           "regularised")
     rng = np.random.default_rng(settings.seed)
     results = []
     for model, own in table.groupby("model", sort=True):
@@ -227,7 +308,7 @@ def lc_win_rates(table: pd.DataFrame, *, baseline: str | None = None,
         if model == baseline:
             results.append(LCResult(model, len(own), raw, 0.5, 0.5, 0.5, {"by_construction": True}))
             continue
-        value, coef, refit = fit_model(own, variants, difficulty, settings)
+        value, coef, refit = fit_model(own, variants, settings, reference)
         boots = [refit(rng.integers(0, len(own), len(own)))[0] for _ in range(settings.n_boot)]
         lo, hi = (np.quantile(boots, [0.025, 0.975]) if boots else (np.nan, np.nan))
         names = ["length", "difficulty", "model"]

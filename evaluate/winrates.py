@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from alignsmith.curate.core.datafiles import atomic_write_bytes
+from alignsmith.curate.core.errors import InputError
 from alignsmith.curate.core.runs import RunFolder, metric
 
 from .annotations import Annotations, read_annotations
@@ -70,13 +71,39 @@ def _write_eval_run(ann: Annotations, result: LCResult, settings: LCSettings, ro
 
 def compute_winrates(paths: list[str], *, fmt: str = "auto", out: str | None = None,
                      runs_root: str | None = None, write_runs: bool = False,
-                     settings: LCSettings = LCSettings()) -> dict:
+                     settings: LCSettings = LCSettings(), length_reference: str | None = None,
+                     difficulty: str | None = None, save_difficulty: str | None = None) -> dict:
     """Win rates for every model in the annotation files; writes the CSV (and eval runs) when asked.
 
+    `length_reference`: the baseline's own concise/verbose judgements as the LC fit's length regulariser, as
+    a CSV in upstream's df_gamed format or an alpaca_eval checkout (see evaluate/lc_reference.py).
+    `difficulty`: a fixed instruction-difficulty CSV (position, instruction_difficulty) instead of the joint
+    fit; `save_difficulty`: write the difficulties this fit used in that format.
     Returns {"table": DataFrame, "notes": fit notes and exclusions, "runs": written run folders}.
     """
     ann = read_annotations(paths, fmt)
-    results, notes = lc_win_rates(ann.table, baseline=ann.baseline, settings=settings)
+    reference = None
+    if length_reference:
+        from .lc_reference import read_length_reference
+        reference = read_length_reference(length_reference, baseline=ann.baseline)
+    table = None
+    if difficulty:
+        from .lc_reference import read_difficulty
+        table = read_difficulty(difficulty)
+    results, notes = lc_win_rates(ann.table, baseline=ann.baseline, settings=settings, reference=reference,
+                                  difficulty_by_position=table)
+    by_position = notes.pop("difficulty_by_position", None)
+    if save_difficulty:
+        if by_position is None:
+            raise InputError("no instruction difficulties to save: they need two or more models and one judged "
+                             "on every instruction in order", path=save_difficulty)
+        buffer = io.StringIO()
+        by_position.to_csv(buffer, float_format="%.10f")
+        atomic_write_bytes(Path(save_difficulty), buffer.getvalue().encode("utf-8"))
+    if difficulty:
+        notes["difficulty_table"] = str(difficulty)
+    if length_reference:
+        notes["length_reference_source"] = str(length_reference)
     notes["baseline"] = ann.baseline
     notes["excluded_rows"] = ann.excluded
     notes["input_warnings"] = ann.warnings

@@ -29,6 +29,18 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help=h("seed", 0))
     p.add_argument("--min-items", type=int, default=10, help=h("min_items", 10))
     p.add_argument("--reg-lambda", type=float, default=0.5, help=h("reg_lambda", 0.5))
+    p.add_argument("--length-reference", metavar="CSV|DIR",
+                   help="the baseline's own concise/verbose judgements as the length regulariser, as AlpacaEval "
+                        "uses them: upstream's df_gamed.csv, or an alpaca_eval checkout (lengths from results/"
+                        "<baseline>_concise|_verbose/model_outputs.json, verdicts from their annotations or "
+                        "published GLM weights); without it, length variants among the annotations are used")
+    p.add_argument("--reference-lambda", type=float, default=0.2, help=h("reference_lambda", 0.2))
+    p.add_argument("--alpaca-eval-row-order", action="store_true", help=h("row_order_difficulty", False))
+    p.add_argument("--difficulty", metavar="CSV",
+                   help="a fixed instruction-difficulty table (position, instruction_difficulty: upstream's "
+                        "instruction_difficulty.csv or one saved by --save-difficulty) instead of the joint fit over "
+                        "the files given, so a model's LC does not depend on which other models are in them")
+    p.add_argument("--save-difficulty", metavar="CSV", help="write the instruction difficulties this fit used")
     p.set_defaults(func=_winrates)
 
 
@@ -38,9 +50,12 @@ def _winrates(args: argparse.Namespace) -> int:
     if args.bootstrap < 0 or args.min_items < 1:
         raise ValueError("--bootstrap must be >= 0 and --min-items >= 1")
     settings = LCSettings(n_boot=args.bootstrap, seed=args.seed, min_items=args.min_items,
-                          reg_lambda=args.reg_lambda)
+                          reg_lambda=args.reg_lambda, reference_lambda=args.reference_lambda,
+                          row_order_difficulty=args.alpaca_eval_row_order)
     result = compute_winrates(args.annotations, fmt=args.format, out=args.out, runs_root=args.runs_root,
-                              write_runs=args.write_runs, settings=settings)
+                              write_runs=args.write_runs, settings=settings,
+                              length_reference=args.length_reference, difficulty=args.difficulty,
+                              save_difficulty=args.save_difficulty)
     print(result["table"].to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     notes = result["notes"]
     for model, why in notes["excluded"].items():
