@@ -165,3 +165,24 @@ def test_difficulty_table_must_cover_the_instructions(tmp_path):
                           "len_baseline": [20.0, 10, 30] * 2, "position": [0, 1, 2] * 2})
     with pytest.raises(InputError, match="covers 2 positions"):
         lc_win_rates(table, settings=LCSettings(n_boot=0, min_items=1), difficulty_by_position=read_difficulty(path))
+
+
+@needs_data
+def test_cli_length_reference_row_order_and_difficulty_files(tmp_path, capsys):
+    from alignsmith.train.cli.main import main
+    ref = tmp_path / "df_gamed.csv"
+    _reference(-2.0)[["model", "index", "preference", "std_delta_len"]].to_csv(ref, index=False)
+    out, saved = tmp_path / "lc.csv", tmp_path / "difficulty.csv"
+    assert main(["winrates", "--annotations", str(COMPACT), "--length-reference", str(ref),
+                 "--alpaca-eval-row-order", "--bootstrap", "0", "--out", str(out), "--save-difficulty",
+                 str(saved)]) == 0
+    notes = json.loads(out.with_suffix(".notes.json").read_text())
+    assert notes["settings"]["row_order_difficulty"] is True and notes["length_reference_source"] == str(ref)
+    assert set(notes["length_reference"]) == {"gpt4_1106_preview_concise", "gpt4_1106_preview_verbose"}
+    first = pd.read_csv(out).set_index("generator")["lc_win_rate"]
+    again = tmp_path / "again.csv"
+    assert main(["winrates", "--annotations", str(COMPACT), "--length-reference", str(ref),
+                 "--alpaca-eval-row-order", "--bootstrap", "0", "--out", str(again), "--difficulty",
+                 str(saved)]) == 0
+    pd.testing.assert_series_equal(first, pd.read_csv(again).set_index("generator")["lc_win_rate"], atol=1e-3)
+    assert json.loads(again.with_suffix(".notes.json").read_text())["difficulty_source"] == "given table"
