@@ -211,6 +211,16 @@ def test_cpu_slots_split_the_cores_and_refuse_more_jobs_than_cores():
         cpu_slots(0)
 
 
+def test_slot_env_leaves_vllm_front_end_a_core_when_the_slot_has_several():
+    from alignsmith.train.recipes.slots import slot_env
+    assert slot_env({"A": "1"}, None) == {"A": "1"}
+    one = slot_env({}, [1])
+    assert one["OMP_NUM_THREADS"] == "1" and one["VLLM_CPU_OMP_THREADS_BIND"] == "1"
+    four = slot_env({}, [4, 5, 6, 7])
+    assert four["OMP_NUM_THREADS"] == "4" and four["VLLM_CPU_OMP_THREADS_BIND"] == "5-7"
+    assert slot_env({}, [0, 1, 3])["VLLM_CPU_OMP_THREADS_BIND"] == "1,3"
+
+
 def _two_cores():
     import os
     if len(os.sched_getaffinity(0)) < 2:
