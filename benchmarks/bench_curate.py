@@ -261,6 +261,7 @@ def main() -> None:
                       flush=True)
                 Path(args.out).parent.mkdir(parents=True, exist_ok=True)
                 Path(args.out).write_text(json.dumps({"command": " ".join(sys.argv), "cpus": os.cpu_count(),
+                                                      "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "1"),
                                                       "results": results}, indent=1) + "\n")
 
 

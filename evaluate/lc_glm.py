@@ -247,7 +247,7 @@ def lc_win_rates(table: pd.DataFrame, *, baseline: str | None = None, settings: 
     `reference`: the baseline's own length variants (lc_reference.read_length_reference), used as the
     length regulariser instead of the variants among the models given.
     `difficulty_by_position`: a fixed instruction-difficulty table (position → difficulty, as upstream's
-    instruction_difficulty.csv or `difficulty_table` of an earlier fit) instead of the joint fit over the
+    instruction_difficulty.csv or one written by `winrates --save-difficulty`) instead of the joint fit over the
     models given, so a model's LC does not depend on which other models are in the files.
     Returns (results, notes); notes list excluded models with reasons and which terms the fit used; notes
     carry `difficulty_by_position` (a Series) when positions are known, for saving.

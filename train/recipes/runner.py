@@ -140,11 +140,6 @@ def finish_stage(job: _Running) -> float:
     return seconds
 
 
-def run_stage(stage: Stage, folder: Path, record: dict) -> float:
-    """Run one stage into its folder (DONE last); return its seconds. Raises StageFailed with the log tail."""
-    return finish_stage(start_stage(stage, folder, record))
-
-
 def _claim(folder: Path) -> int | None:
     """Take the stage's `running.pid` lock; return None when taken, else the live pid that holds it."""
     folder.mkdir(parents=True, exist_ok=True)
