@@ -43,8 +43,7 @@ def read_length_reference(path: str | Path, *, baseline: str, annotator: str = A
     path = Path(path)
     if not path.exists():
         raise InputError("length reference not found", path=str(path))
-    table = build_from_alpaca_eval(path, baseline, annotator) if path.is_dir() else _read_csv(path)
-    return table
+    return build_from_alpaca_eval(path, baseline, annotator) if path.is_dir() else _read_csv(path)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -187,7 +186,8 @@ def read_difficulty(path: str | Path) -> pd.Series:
                          path=str(path), field="instruction_difficulty")
     index, values = raw.iloc[:, 0], raw["instruction_difficulty"]
     for i, (k, v) in enumerate(zip(index, values), start=2):
-        if not float(k).is_integer() or not math.isfinite(float(v)):
+        k, v = _number(k), _number(v)
+        if k is None or v is None or not k.is_integer() or math.isnan(v):
             raise InputError("needs an integer position and a number", path=str(path), line=i,
                              field="instruction_difficulty")
     return pd.Series(values.to_numpy(float), index=index.astype(int).to_numpy(), name="instruction_difficulty")

@@ -86,12 +86,12 @@ def compute_winrates(paths: list[str], *, fmt: str = "auto", out: str | None = N
     if length_reference:
         from .lc_reference import read_length_reference
         reference = read_length_reference(length_reference, baseline=ann.baseline)
-    table = None
+    fixed_difficulty = None
     if difficulty:
         from .lc_reference import read_difficulty
-        table = read_difficulty(difficulty)
+        fixed_difficulty = read_difficulty(difficulty)
     results, notes = lc_win_rates(ann.table, baseline=ann.baseline, settings=settings, reference=reference,
-                                  difficulty_by_position=table)
+                                  difficulty_by_position=fixed_difficulty)
     by_position = notes.pop("difficulty_by_position", None)
     if save_difficulty:
         if by_position is None:

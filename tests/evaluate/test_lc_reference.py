@@ -186,3 +186,11 @@ def test_cli_length_reference_row_order_and_difficulty_files(tmp_path, capsys):
                  str(saved)]) == 0
     pd.testing.assert_series_equal(first, pd.read_csv(again).set_index("generator")["lc_win_rate"], atol=1e-3)
     assert json.loads(again.with_suffix(".notes.json").read_text())["difficulty_source"] == "given table"
+
+
+def test_difficulty_table_bad_cell_names_line_and_field(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("index,instruction_difficulty\n0,0.1\n1,abc\n")
+    with pytest.raises(InputError) as e:
+        read_difficulty(path)
+    assert e.value.line == 3 and e.value.field == "instruction_difficulty"

@@ -4,7 +4,8 @@ Why pin: vLLM's CPU backend binds its compute threads to cores it picks itself (
 the other left to its front end), and every vLLM process picks the same core, so two stages started side by
 side would share one core while the other idles. Each slot therefore owns a disjoint group of the cores
 this process may use: the stage's process tree is confined to them (CPU affinity, inherited by children),
-torch gets as many threads as the group has cores, and vLLM binds to exactly that group.
+torch gets as many threads as the group has cores, and vLLM binds its compute threads inside it
+(see slot_env).
 """
 from __future__ import annotations
 
