@@ -30,3 +30,12 @@ def resolve_dtype(dtype: str) -> str:
     if dtype != "auto":
         return dtype
     return "bfloat16" if native_bf16() else "float32"
+
+
+def usable_cpus() -> int:
+    """Cores this process may use: its CPU affinity, capped by OMP_NUM_THREADS when that is set (the thread
+    budget a user or a Ray worker gave the process; CPU-bound steps that fan out to processes honour it too)."""
+    import os
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cap = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return max(1, min(cores, int(cap))) if cap.isdigit() and int(cap) > 0 else max(1, cores)

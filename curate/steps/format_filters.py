@@ -170,41 +170,90 @@ class WrongLanguage(Filter):
     """Drops responses not in the prompt's language (or the language the prompt's instruction asks for).
 
     Uses langdetect with a fixed seed; texts under `min_chars` letters are skipped (detection is unreliable).
+    langdetect seeds itself for every text, so a text's language does not depend on what was detected
+    before: a batch detects each distinct prompt once (n candidates share one), skips the response where the
+    prompt's language is unknown, and with `workers` > 1 (default: the cores this process may use, capped by
+    OMP_NUM_THREADS) spreads large batches over that many processes. Same verdicts as one row at a time.
     """
 
     name = "language"
+    PARALLEL_MIN_TEXTS = 512  # below this a process pool's start-up costs more than it saves
 
-    def __init__(self, min_chars: int = 40, expected: str | None = None, seed: int = 0, **options: Any):
-        super().__init__(min_chars=min_chars, expected=expected, seed=seed, **options)
+    def __init__(self, min_chars: int = 40, expected: str | None = None, seed: int = 0,
+                 workers: int | None = None, **options: Any):
+        super().__init__(min_chars=min_chars, expected=expected, seed=seed, workers=workers, **options)
         self.min_chars, self.expected, self.seed = min_chars, expected, seed
+        if workers is not None and workers < 1:
+            raise ValueError(f"language filter: workers must be at least 1, got {workers}")
+        self.workers = workers
 
-    def _detect(self, text: str) -> str | None:
-        from langdetect import DetectorFactory, detect
-        from langdetect.lang_detect_exception import LangDetectException
-        DetectorFactory.seed = self.seed  # langdetect is random without a fixed seed
-        if sum(ch.isalpha() for ch in text) < self.min_chars:
-            return None
-        try:
-            return detect(text)
-        except LangDetectException:
-            return None
+    def _detect_many(self, texts: list[str]) -> dict[str, str | None]:
+        """Each distinct text's language (None: too few letters or undetectable)."""
+        from ..core.hardware import usable_cpus
+        todo = [t for t in dict.fromkeys(texts) if sum(ch.isalpha() for ch in t) >= self.min_chars]
+        found: dict[str, str | None] = dict.fromkeys(texts)
+        workers = min(self.workers or usable_cpus(), max(1, len(todo) // (self.PARALLEL_MIN_TEXTS // 2)))
+        if workers <= 1 or len(todo) < self.PARALLEL_MIN_TEXTS:
+            found.update(zip(todo, detect_languages(todo, self.seed)))
+            return found
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        # Contiguous slices, one per task (several per worker so a slow slice does not hold the others up).
+        size = -(-len(todo) // (workers * 4))
+        parts = [todo[i:i + size] for i in range(0, len(todo), size)]
+        # fork, as the MinHash pool does: the children run pure Python (langdetect) and need no re-import of the
+        # caller's __main__ (spawn/forkserver would re-run a user's script that lacks a main guard).
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for part, codes in zip(parts, pool.map(detect_languages, parts, [self.seed] * len(parts))):
+                found.update(zip(part, codes))
+        return found
 
     def reject(self, row: dict) -> str | None:
-        text = response_text(row)
-        if not text:
-            return None
-        asked, kwargs = _instruction(row, "language:response_language")
-        expected = self.expected or (kwargs.get("language") if asked else None)
-        if expected is None:
-            expected = self._detect(prompt_text(row.get("prompt")))
-        if expected is None:
-            return None
-        found = self._detect(text)
-        if found is None or found.split("-")[0] == expected.split("-")[0]:
-            return None
-        if not asked and not self.expected and _prompt_names_language(prompt_text(row.get("prompt")), found):
-            return None  # "translate this into French": another language is what was asked for
-        return f"response is in {found!r}, expected {expected!r}"
+        return self.reject_batch([row])[0]
+
+    def reject_batch(self, rows: list[dict]) -> list[str | None]:
+        """Reasons per row: the prompts' languages first (each distinct prompt once), then the responses'
+        where a language is expected."""
+        plan = []  # (response, asked, expected or None, prompt text or None) per row; None: nothing to check
+        for row in rows:
+            text = response_text(row)
+            if not text:
+                plan.append(None)
+                continue
+            asked, kwargs = _instruction(row, "language:response_language")
+            expected = self.expected or (kwargs.get("language") if asked else None)
+            plan.append((text, asked, expected, None if expected else prompt_text(row.get("prompt"))))
+        prompt_language = self._detect_many([p[3] for p in plan if p and p[3] is not None])
+        plan = [p and (p[0], p[1], p[2] or prompt_language[p[3]], p[3]) for p in plan]
+        response_language = self._detect_many([p[0] for p in plan if p and p[2]])
+        reasons: list[str | None] = []
+        for row, p in zip(rows, plan):
+            if not p or not p[2]:
+                reasons.append(None)
+                continue
+            text, asked, expected, _ = p
+            found = response_language[text]
+            if found is None or found.split("-")[0] == expected.split("-")[0]:
+                reasons.append(None)
+            elif not asked and not self.expected and _prompt_names_language(prompt_text(row.get("prompt")), found):
+                reasons.append(None)  # "translate this into French": another language is what was asked for
+            else:
+                reasons.append(f"response is in {found!r}, expected {expected!r}")
+        return reasons
+
+
+def detect_languages(texts: list[str], seed: int = 0) -> list[str | None]:
+    """langdetect's code for each text (None where it finds no features), with its seed fixed."""
+    from langdetect import DetectorFactory, detect
+    from langdetect.lang_detect_exception import LangDetectException
+    DetectorFactory.seed = seed  # langdetect is random without a fixed seed
+    out: list[str | None] = []
+    for text in texts:
+        try:
+            out.append(detect(text))
+        except LangDetectException:
+            out.append(None)
+    return out
 
 
 def _json_ok(response: str, prompt: str) -> bool:

@@ -145,3 +145,48 @@ def test_default_filters_keep_real_gpt4_answers(shared_data):
     assert len(dropped) / len(rows) <= 0.01, [d["drop_reason"] for d in dropped]
     davinci = json.load(open(shared_data / "alpaca_eval/text_davinci_003_model_outputs.json"))
     assert reject("repetition", row(davinci[294]["output"])) is not None  # "BZBZBZ…" degenerate output
+
+
+def test_language_batch_detects_each_prompt_once(monkeypatch):
+    """n candidates of one prompt: the prompt's language is detected once, and a response only where the
+    prompt's language is known (a short prompt leaves nothing to compare with)."""
+    from alignsmith.curate.steps import format_filters
+    seen = []
+    real = format_filters.detect_languages
+
+    def counting(texts, seed=0):
+        seen.extend(texts)
+        return real(texts, seed)
+
+    monkeypatch.setattr(format_filters, "detect_languages", counting)
+    prompt = [{"role": "user", "content": "Please explain in a few sentences how photosynthesis works in plants."}]
+    short = [{"role": "user", "content": "Why?"}]
+    answers = ["Plants capture sunlight with chlorophyll and turn water and carbon dioxide into sugar.",
+               "Pflanzen fangen Sonnenlicht mit Chlorophyll ein und wandeln Wasser in Zucker um, sagt man."]
+    rows = [row(a, prompt=prompt) for a in answers * 2] + [row(answers[1], prompt=short)]
+    reasons = FILTERS.get("language")(workers=1).reject_batch(rows)
+    assert [r is None for r in reasons] == [True, False, True, False, True]
+    assert seen.count(prompt[0]["content"]) == 1 and "Why?" not in seen
+    assert sorted(seen[1:]) == sorted(answers)  # each distinct response once; none for the short prompt
+
+
+def test_language_process_pool_matches_one_row_at_a_time(shared_data):
+    """Real answers in many languages (GPT-4 on IFEval, where prompts ask for Hindi, Korean, ...) under
+    English prompts: the batch spread over 2 processes drops exactly the rows, with the reasons, that
+    checking one row at a time does."""
+    data = [json.loads(line) for line in open(shared_data / "ifeval/input_response_data_gpt4_20231107_145030.jsonl")]
+    prompts = {json.loads(line)["prompt"]: json.loads(line)
+               for line in open(shared_data / "ifeval/input_data.jsonl")}
+    rows = []
+    for d in data:
+        p = prompts[d["prompt"]]
+        chat = [{"role": "user", "content": d["prompt"]}]
+        rows.append(row(d["response"], prompt=chat))  # no instruction: other languages are dropped
+        rows.append(row(d["response"], prompt=chat, instruction_id_list=p["instruction_id_list"],
+                        kwargs=p["kwargs"]))
+    language = FILTERS.get("language")
+    pooled = language(workers=2).reject_batch(rows)
+    one_by_one = [language(workers=1).reject(r) for r in rows]
+    assert pooled == one_by_one
+    dropped = [r for r in pooled if r]
+    assert 10 <= len(dropped) <= 100, dropped  # the prompts that ask for another language, without the ask
