@@ -222,13 +222,13 @@ class WrongLanguage(Filter):
                 continue
             asked, kwargs = _instruction(row, "language:response_language")
             expected = self.expected or (kwargs.get("language") if asked else None)
-            plan.append((text, asked, expected, None if expected else prompt_text(row.get("prompt"))))
+            plan.append((text, asked, expected, prompt_text(row.get("prompt")) if expected is None else None))
         prompt_language = self._detect_many([p[3] for p in plan if p and p[3] is not None])
-        plan = [p and (p[0], p[1], p[2] or prompt_language[p[3]], p[3]) for p in plan]
-        response_language = self._detect_many([p[0] for p in plan if p and p[2]])
+        plan = [p and (p[0], p[1], p[2] if p[3] is None else prompt_language[p[3]], p[3]) for p in plan]
+        response_language = self._detect_many([p[0] for p in plan if p and p[2] is not None])
         reasons: list[str | None] = []
         for row, p in zip(rows, plan):
-            if not p or not p[2]:
+            if not p or p[2] is None:
                 reasons.append(None)
                 continue
             text, asked, expected, _ = p
