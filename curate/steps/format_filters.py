@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..core.records import prompt_text
 from .base import FILTERS, Filter
@@ -165,6 +165,17 @@ def _prompt_names_language(prompt: str, code: str) -> bool:
     return "translat" in lowered or (name is not None and name in lowered)
 
 
+class _LanguageCheck(NamedTuple):
+    """One row's language check: its response, whether its instruction asks for a language, the expected
+    language (None until the prompt's is known), and the prompt whose language is the expected one (None
+    when the expected language is given)."""
+
+    response: str
+    asked: bool
+    expected: str | None
+    prompt: str | None
+
+
 @FILTERS.register("language")
 class WrongLanguage(Filter):
     """Drops responses not in the prompt's language (or the language the prompt's instruction asks for).
@@ -214,7 +225,7 @@ class WrongLanguage(Filter):
     def reject_batch(self, rows: list[dict]) -> list[str | None]:
         """Reasons per row: the prompts' languages first (each distinct prompt once), then the responses'
         where a language is expected."""
-        plan = []  # (response, asked, expected or None, prompt text or None) per row; None: nothing to check
+        plan: list[_LanguageCheck | None] = []  # None: no response text, nothing to check
         for row in rows:
             text = response_text(row)
             if not text:
@@ -222,20 +233,19 @@ class WrongLanguage(Filter):
                 continue
             asked, kwargs = _instruction(row, "language:response_language")
             expected = self.expected or (kwargs.get("language") if asked else None)
-            plan.append((text, asked, expected, prompt_text(row.get("prompt")) if expected is None else None))
-        prompt_language = self._detect_many([p[3] for p in plan if p and p[3] is not None])
-        plan = [p and (p[0], p[1], p[2] if p[3] is None else prompt_language[p[3]], p[3]) for p in plan]
-        response_language = self._detect_many([p[0] for p in plan if p and p[2] is not None])
+            plan.append(_LanguageCheck(text, asked, expected, prompt_text(row.get("prompt")) if expected is None else None))
+        prompt_language = self._detect_many([c.prompt for c in plan if c and c.prompt is not None])
+        plan = [c._replace(expected=prompt_language[c.prompt]) if c and c.prompt is not None else c for c in plan]
+        response_language = self._detect_many([c.response for c in plan if c and c.expected is not None])
         reasons: list[str | None] = []
-        for row, p in zip(rows, plan):
-            if not p or p[2] is None:
+        for row, check in zip(rows, plan):
+            if check is None or check.expected is None:
                 reasons.append(None)
                 continue
-            text, asked, expected, _ = p
-            found = response_language[text]
+            found, expected = response_language[check.response], check.expected
             if found is None or found.split("-")[0] == expected.split("-")[0]:
                 reasons.append(None)
-            elif not asked and not self.expected and _prompt_names_language(prompt_text(row.get("prompt")), found):
+            elif not check.asked and not self.expected and _prompt_names_language(prompt_text(row.get("prompt")), found):
                 reasons.append(None)  # "translate this into French": another language is what was asked for
             else:
                 reasons.append(f"response is in {found!r}, expected {expected!r}")
