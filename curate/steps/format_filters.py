@@ -253,15 +253,14 @@ class WrongLanguage(Filter):
 
 
 def detect_languages(texts: list[str], seed: int = 0) -> list[str | None]:
-    """langdetect's code for each text (None where it finds no features), with its seed fixed."""
-    from langdetect import DetectorFactory, detect
-    from langdetect.lang_detect_exception import LangDetectException
-    DetectorFactory.seed = seed  # langdetect is random without a fixed seed
+    """langdetect's code for each text with its seed fixed (the verifiers' `detect_language`); None where it
+    finds no features."""
+    from ..verifiers.text import LanguageUndetectable, detect_language
     out: list[str | None] = []
     for text in texts:
         try:
-            out.append(detect(text))
-        except LangDetectException:
+            out.append(detect_language(text, seed))
+        except LanguageUndetectable:
             out.append(None)
     return out
 
