@@ -163,14 +163,15 @@ def test_language_batch_detects_each_prompt_once(monkeypatch):
     short = [{"role": "user", "content": "Why?"}]
     answers = ["Plants capture sunlight with chlorophyll and turn water and carbon dioxide into sugar.",
                "Pflanzen fangen Sonnenlicht mit Chlorophyll ein und wandeln Wasser in Zucker um, sagt man."]
-    rows = [row(a, prompt=prompt) for a in answers * 2] + [row(answers[1], prompt=short)]
+    unchecked = "Wasser und Kohlendioxid werden in den Blättern mit Licht zu Zucker und Sauerstoff umgewandelt."
+    rows = [row(a, prompt=prompt) for a in answers * 2] + [row(unchecked, prompt=short)]
     reasons = FILTERS.get("language")(workers=1).reject_batch(rows)
     assert [r is None for r in reasons] == [True, False, True, False, True]
-    assert seen.count(prompt[0]["content"]) == 1 and "Why?" not in seen
-    assert sorted(seen[1:]) == sorted(answers)  # each distinct response once; none for the short prompt
+    assert seen[0] == prompt[0]["content"] and seen.count(seen[0]) == 1
+    assert sorted(seen[1:]) == sorted(answers)  # each distinct response once; none under the short prompt
 
 
-def test_language_process_pool_matches_one_row_at_a_time(shared_data):
+def test_language_process_pool_matches_one_row_at_a_time(shared_data, monkeypatch):
     """Real answers in many languages (GPT-4 on IFEval, where prompts ask for Hindi, Korean, ...) under
     English prompts: the batch spread over 2 processes drops exactly the rows, with the reasons, that
     checking one row at a time does."""
@@ -185,7 +186,17 @@ def test_language_process_pool_matches_one_row_at_a_time(shared_data):
         rows.append(row(d["response"], prompt=chat, instruction_id_list=p["instruction_id_list"],
                         kwargs=p["kwargs"]))
     language = FILTERS.get("language")
+    import concurrent.futures
+    pools = []
+
+    class CountingPool(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, *args, **kwargs):
+            pools.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", CountingPool)
     pooled = language(workers=2).reject_batch(rows)
+    assert pools == [(2,), (2,)]  # both the prompts and the responses went through 2 worker processes
     one_by_one = [language(workers=1).reject(r) for r in rows]
     assert pooled == one_by_one
     dropped = [r for r in pooled if r]
