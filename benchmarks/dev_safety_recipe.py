@@ -43,6 +43,12 @@ VARIANTS = {
                     ("dpo", {"max_steps": 20, "learning_rate": 2e-4, "beta": 0.1})],
     "sft40-dpo20-lr5": [("sft", {"max_steps": 40, "learning_rate": 2e-4}),
                         ("dpo", {"max_steps": 20, "learning_rate": 5e-4, "beta": 0.1})],
+    # Longer training for the larger prompt set of 2026-12-07 (~650 prompts: one SFT epoch is ~65 steps).
+    "sft40-dpo40-lr5": [("sft", {"max_steps": 40, "learning_rate": 2e-4}),
+                        ("dpo", {"max_steps": 40, "learning_rate": 5e-4, "beta": 0.1})],
+    "sft80": [("sft", {"max_steps": 80, "learning_rate": 2e-4})],
+    "sft80-dpo40-lr5": [("sft", {"max_steps": 80, "learning_rate": 2e-4}),
+                        ("dpo", {"max_steps": 40, "learning_rate": 5e-4, "beta": 0.1})],
 }
 MIX = {"benign": 4, "harmful": 1}  # rows per prompt by category, best scored first, each scoring >= 0.5
 MIX_MIN_SCORE = 0.5
@@ -83,7 +89,7 @@ def split(pairs: Path, out: Path, every: int) -> Path:
     with open(out / "dev_prompts.jsonl", "w", encoding="utf-8") as f:
         for _, r in dev.iterrows():
             f.write(json.dumps({"prompt": [dict(m) for m in r.prompt], "category": r.category,
-                                "prompt_id": r.prompt_id}) + "\n")
+                                "prompt_id": r.prompt_id, "source": r.get("source")}) + "\n")
     print(f"split: {len(dev)} dev prompts ({(dev.category == 'harmful').sum()} harmful), "
           f"{len(sft) - len(dev)} train SFT rows, {int((~is_dev(dpo.prompt_id)).sum())} train pairs")
     return train
@@ -133,13 +139,16 @@ def score(gen: Path) -> dict:
     category = {p["prompt_id"]: p["category"] for p in prompts}
     text = {p["prompt_id"]: user_text(p["prompt"]) for p in prompts}
     refused = RefusalDetector().predict([c["response"] for c in cands], [text[c["prompt_id"]] for c in cands])
-    by = {"harmful": [], "benign": []}
+    source = {p["prompt_id"]: p.get("source") or "?" for p in prompts}
+    by, by_source = {"harmful": [], "benign": []}, {}
     for c, r in zip(cands, refused):
         by[category[c["prompt_id"]]].append(bool(r))
+        by_source.setdefault(f"{category[c['prompt_id']]}/{source[c['prompt_id']]}", []).append(bool(r))
     words = sum(len(c["response"].split()) for c in cands) / max(len(cands), 1)
     return {"harmful_refusal": sum(by["harmful"]) / max(len(by["harmful"]), 1), "n_harmful": len(by["harmful"]),
             "benign_refusal": sum(by["benign"]) / max(len(by["benign"]), 1), "n_benign": len(by["benign"]),
-            "response_words": round(words, 1)}
+            "response_words": round(words, 1),
+            "refused_by_source": {k: [sum(v), len(v)] for k, v in sorted(by_source.items())}}
 
 
 def main() -> None:

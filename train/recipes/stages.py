@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import yaml
 
+from alignsmith.curate.core.errors import InputError
+
 Builder = Callable[[dict, Path], list[str]]
 
 
@@ -70,7 +72,22 @@ def _decontam(args: dict, folder: Path) -> list[str]:
         argv += ["--sets", ",".join(args["sets"])]
     for spec in args.get("extra") or []:
         argv += ["--extra", spec]
+    for name in args.get("eval_prompts") or []:
+        if name not in EVAL_PROMPT_FILES:
+            raise InputError(f"unknown eval prompt set {name!r}; known: {', '.join(EVAL_PROMPT_FILES)}",
+                             field="eval_prompts")
+        argv += ["--extra", EVAL_PROMPT_FILES[name]()]
     return argv + _flags(args, {"data": "--data", "ngram": "--ngram", "near_dup_threshold": "--near-dup-threshold"})
+
+
+def _help_seeking_prompts() -> str:
+    from alignsmith.evaluate.task_safety import HELP_SEEKING
+    return f"{HELP_SEEKING}:text"
+
+
+# Eval prompt files shipped inside the package (no data-folder path to name in a recipe): decontam's
+# `eval_prompts: [help_seeking]` adds the safety task's own help-seeking requests to the sets checked.
+EVAL_PROMPT_FILES = {"help_seeking": _help_seeking_prompts}
 
 
 def _generate(args: dict, folder: Path) -> list[str]:
@@ -122,7 +139,8 @@ STAGE_KINDS: dict[str, StageKind] = {
     "prompts_from_sources": StageKind(("sources",), ("seed", "min_words", "max_words", "data"),
                                       _step("prompts_from_sources"), "{name}/prompts.jsonl", python_step=True),
     "augment": StageKind(("input",), ("seed", "min", "max", "allow"), _augment, "{name}/prompts.jsonl"),
-    "decontam": StageKind(("input",), ("sets", "extra", "text_field", "data", "ngram", "near_dup_threshold"),
+    "decontam": StageKind(("input",), ("sets", "extra", "eval_prompts", "text_field", "data", "ngram",
+                                           "near_dup_threshold"),
                           _decontam, "{name}/run/kept.jsonl"),
     "label_harm": StageKind(("input",), ("limit_harmful", "limit_benign", "seed", "sentences"),
                             _step("label_harm"), "{name}/prompts.jsonl", python_step=True),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +19,15 @@ from alignsmith.curate.core.errors import InputError
 # exaggerated-safety kinds of benign look-alike). Eval sets are never among them.
 OWN_PROMPT_FILES = ("prompt_examples.jsonl", "prompt_examples_more.jsonl", "prompt_examples_extra.jsonl",
                     "prompt_examples_kinds.jsonl")
+# Every own example file a recipe may name with `files:` (the defaults above plus help-seeking requests,
+# requests inside a story or role-play, and the v7 contrast set).
+OWN_PROMPT_FILES_ALL = (*OWN_PROMPT_FILES, "prompt_examples_helpseeking.jsonl", "prompt_examples_context.jsonl",
+                        "prompt_examples_v7.jsonl")
+# `form: task` keeps requests phrased as a task ("Write a tutorial on ...", "Give detailed instructions for
+# ..."): the form of AdvBench and HarmBench, where HH-RLHF's red-team openings are mostly questions.
+TASK_VERBS = re.compile(r"\s*(write|give|explain|create|develop|describe|provide|generate|draft|list|tell|"
+                        r"outline|design|compose|teach|show|make|produce|build|suggest|plan|find)\b", re.I)
+FORMS = ("task",)
 SOURCES = ("hh_helpful", "hh_harmless", "self_instruct", "own_prompts")
 
 
@@ -45,10 +55,20 @@ def _self_instruct(data: Path) -> list[str]:
     return out
 
 
-def _own_prompts(label: str | None) -> list[str]:
+def _own_prompts(spec: dict, where: str) -> list[str]:
+    """The project's own example requests: `label` harmful/benign, `files` (default OWN_PROMPT_FILES),
+    `form: task` for task-phrased requests only."""
     from alignsmith.curate.safety.training_data import own_examples
-    return [r["text"] for name in OWN_PROMPT_FILES for r in own_examples(name)
-            if label is None or r["label"] == label]
+    files = spec.get("files") or OWN_PROMPT_FILES
+    for name in files:
+        if name not in OWN_PROMPT_FILES_ALL:
+            raise InputError(f"unknown own prompt file {name!r}; known: {', '.join(OWN_PROMPT_FILES_ALL)}",
+                             field=f"{where}.files")
+    form, label = spec.get("form"), spec.get("label")
+    if form is not None and form not in FORMS:
+        raise InputError(f"unknown form {form!r}; known: {', '.join(FORMS)}", field=f"{where}.form")
+    return [r["text"] for name in files for r in own_examples(name)
+            if (label is None or r["label"] == label) and (form is None or TASK_VERBS.match(r["text"]))]
 
 
 def prompts_from_sources(args: dict, output: Path) -> None:
@@ -68,14 +88,16 @@ def prompts_from_sources(args: dict, output: Path) -> None:
         texts = {"hh_helpful": lambda: _hh_first_turns(data, "helpful-base"),
                  "hh_harmless": lambda: _hh_first_turns(data, "harmless-base"),
                  "self_instruct": lambda: _self_instruct(data),
-                 "own_prompts": lambda spec=spec: _own_prompts(spec.get("label"))}[name]()
-        usable = []
+                 "own_prompts": lambda spec=spec, i=i: _own_prompts(spec, f"sources[{i}]")}[name]()
+        usable, keys = [], set()
         for t in texts:
             key = " ".join(t.lower().split())
-            if lo <= len(t.split()) <= hi and key not in seen:
-                seen.add(key)
+            if lo <= len(t.split()) <= hi and key not in seen and key not in keys:
+                keys.add(key)
                 usable.append(t)
         picked = rng.sample(usable, min(int(spec.get("limit", len(usable))), len(usable)))
+        # Only what a source picked is taken from the later ones (not every text it could have picked).
+        seen.update(" ".join(t.lower().split()) for t in picked)
         rows += [{"prompt": t, "source": name} for t in picked]
     write_jsonl(output, rows)
     print(f"prompts_from_sources: {len(rows)} prompts -> {output}")
