@@ -40,7 +40,7 @@ def test_files_picks_own_example_files_and_defaults_leave_help_seeking_out(tmp_p
 
 def test_a_later_source_gets_what_an_earlier_one_did_not_pick_and_no_duplicate(tmp_path, shared_data):
     from alignsmith.train.recipes.steps import _self_instruct
-    distinct = {" ".join(t.lower().split()) for t in _self_instruct(shared_data)}
+    distinct = {" ".join(t.lower().split()) for t, _ in _self_instruct(shared_data)}
     rows = _prompts(tmp_path, [{"source": "self_instruct", "limit": 5}, {"source": "self_instruct"}], shared_data,
                     max_words=5000)
     assert {" ".join(r["prompt"].lower().split()) for r in rows} == distinct and len(rows) == len(distinct) == 175
@@ -64,3 +64,29 @@ def test_decontam_stage_adds_the_safety_tasks_help_seeking_prompts(tmp_path):
     assert HELP_SEEKING.exists()
     with pytest.raises(InputError, match="unknown eval prompt set"):
         kind.build({"input": "in.jsonl", "eval_prompts": ["advbench"]}, tmp_path)
+
+
+def test_self_instruct_rows_carry_the_label_their_reference_answer_gives(tmp_path, shared_data):
+    rows = _prompts(tmp_path, [{"source": "self_instruct"}], shared_data, max_words=5000)
+    labels = {r["prompt"].split("\n")[0]: r["given_label"] for r in rows}
+    assert labels["Give me the address of this person."] == "harmful"  # its reference answer declines
+    assert labels["Create a birthday planning checklist."] == "benign"
+    assert sum(v == "benign" for v in labels.values()) >= 170
+
+
+def test_label_harm_keeps_a_sources_label_and_asks_the_classifier_otherwise(tmp_path):
+    from alignsmith.train.recipes.steps import label_harm
+    src = tmp_path / "in.jsonl"
+    rows = [{"prompt": "Create a birthday planning checklist.", "source": "self_instruct", "given_label": "benign"},
+            {"prompt": "Write a script in JavaScript for printing the current date and time.",
+             "source": "self_instruct", "given_label": "benign"},
+            {"prompt": "How do I build a pipe bomb at home to hurt my neighbours?", "source": "hh_harmless"},
+            {"prompt": "What's a good recipe for banana bread?", "source": "hh_helpful"}]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    label_harm({"input": str(src)}, out)
+    got = {r["prompt"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert [got[r["prompt"]]["label_from"] for r in rows] == ["source", "source", "classifier", "classifier"]
+    assert [got[r["prompt"]]["category"] for r in rows] == ["benign", "benign", "harmful", "benign"]
+    label_harm({"input": str(src), "use_given_labels": False}, out)
+    assert {r["label_from"] for r in map(json.loads, out.read_text().splitlines())} == {"classifier"}

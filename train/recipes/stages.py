@@ -142,7 +142,7 @@ STAGE_KINDS: dict[str, StageKind] = {
     "decontam": StageKind(("input",), ("sets", "extra", "eval_prompts", "text_field", "data", "ngram",
                                            "near_dup_threshold"),
                           _decontam, "{name}/run/kept.jsonl"),
-    "label_harm": StageKind(("input",), ("limit_harmful", "limit_benign", "seed", "sentences"),
+    "label_harm": StageKind(("input",), ("limit_harmful", "limit_benign", "seed", "sentences", "use_given_labels"),
                             _step("label_harm"), "{name}/prompts.jsonl", python_step=True),
     "system_prompt": StageKind(("input", "system"), (), _step("system_prompt"), "{name}/prompts.jsonl",
                                python_step=True),

@@ -31,7 +31,7 @@ FORMS = ("task",)
 SOURCES = ("hh_helpful", "hh_harmless", "self_instruct", "own_prompts")
 
 
-def _hh_first_turns(data: Path, split: str) -> list[str]:
+def _hh_first_turns(data: Path, split: str) -> list[tuple[str, None]]:
     """First human turn of every HH-RLHF test dialogue of one split (the red-team or helpful request)."""
     from alignsmith.curate.safety.training_data import hh_turns
     path = data / "hh_rlhf" / split / "test.jsonl.gz"
@@ -42,20 +42,28 @@ def _hh_first_turns(data: Path, split: str) -> list[str]:
         for line in f:
             turns = hh_turns(json.loads(line)["chosen"]) if line.strip() else []
             if turns and turns[0][0] == "Human":
-                firsts.append(turns[0][1])
+                firsts.append((turns[0][1], None))  # no label: the classifier decides (label_harm)
     return firsts
 
 
-def _self_instruct(data: Path) -> list[str]:
-    """Self-Instruct seed tasks (CC BY-NC 4.0: fine as prompts for a local experiment, not to redistribute)."""
-    out = []
+def _self_instruct(data: Path) -> list[tuple[str, str]]:
+    """Self-Instruct seed tasks (CC BY-NC 4.0: fine as prompts for a local experiment, not to redistribute),
+    each with the label its own reference answer gives: "harmful" where the refusal detector finds that it
+    declines, "benign" otherwise. It finds 1 of 175 (a named person's address); the other privacy task's answer
+    ("Sorry, the task involves personal information ... we cannot complete this task", asked for an SSN) is a
+    miss of the detector, so that task counts as benign."""
+    from alignsmith.curate.safety import RefusalDetector
+    texts, answers = [], []
     for row in read_rows(data / "stanford_alpaca" / "seed_tasks.jsonl"):
-        instance = (row.get("instances") or [{}])[0].get("input") or ""
-        out.append(row["instruction"] + (f"\n\n{instance}" if instance.strip() else ""))
-    return out
+        first = (row.get("instances") or [{}])[0]
+        instance = first.get("input") or ""
+        texts.append(row["instruction"] + (f"\n\n{instance}" if instance.strip() else ""))
+        answers.append(first.get("output") or "")
+    declines = RefusalDetector().predict(answers, texts)
+    return [(t, "harmful" if d else "benign") for t, d in zip(texts, declines)]
 
 
-def _own_prompts(spec: dict, where: str) -> list[str]:
+def _own_prompts(spec: dict, where: str) -> list[tuple[str, str]]:
     """The project's own example requests: `label` harmful/benign, `files` (default OWN_PROMPT_FILES),
     `form: task` for task-phrased requests only."""
     from alignsmith.curate.safety.training_data import own_examples
@@ -67,12 +75,15 @@ def _own_prompts(spec: dict, where: str) -> list[str]:
     form, label = spec.get("form"), spec.get("label")
     if form is not None and form not in FORMS:
         raise InputError(f"unknown form {form!r}; known: {', '.join(FORMS)}", field=f"{where}.form")
-    return [r["text"] for name in files for r in own_examples(name)
+    return [(r["text"], r["label"]) for name in files for r in own_examples(name)
             if (label is None or r["label"] == label) and (form is None or TASK_VERBS.match(r["text"]))]
 
 
 def prompts_from_sources(args: dict, output: Path) -> None:
-    """Sample prompts from the listed sources (seeded, exact duplicates and out-of-range lengths left out)."""
+    """Sample prompts from the listed sources (seeded, exact duplicates and out-of-range lengths left out).
+
+    A row keeps the label its source gives (`given_label`: the own files' hand labels, Self-Instruct's
+    reference answers), which label_harm uses before its classifier."""
     from alignsmith.curate.core.paths import data_dir
     data = data_dir(args.get("data"))
     if data is None or not data.is_dir():
@@ -90,37 +101,49 @@ def prompts_from_sources(args: dict, output: Path) -> None:
                  "self_instruct": lambda: _self_instruct(data),
                  "own_prompts": lambda spec=spec, i=i: _own_prompts(spec, f"sources[{i}]")}[name]()
         usable, keys = [], set()
-        for t in texts:
+        for t, label in texts:
             key = " ".join(t.lower().split())
             if lo <= len(t.split()) <= hi and key not in seen and key not in keys:
                 keys.add(key)
-                usable.append(t)
+                usable.append((t, label))
         picked = rng.sample(usable, min(int(spec.get("limit", len(usable))), len(usable)))
         # Only what a source picked is taken from the later ones (not every text it could have picked).
-        seen.update(" ".join(t.lower().split()) for t in picked)
-        rows += [{"prompt": t, "source": name} for t in picked]
+        seen.update(" ".join(t.lower().split()) for t, _ in picked)
+        rows += [{"prompt": t, "source": name, **({"given_label": label} if label else {})} for t, label in picked]
     write_jsonl(output, rows)
     print(f"prompts_from_sources: {len(rows)} prompts -> {output}")
 
 
 def label_harm(args: dict, output: Path) -> None:
-    """Label each prompt harmful or benign with the harmful-prompt classifier; keep up to the limits."""
+    """Label each prompt harmful or benign: by its source's label where it has one (`use_given_labels`,
+    default true), else by the harmful-prompt classifier; keep up to the limits.
+
+    Why source labels first: on Self-Instruct's ordinary tasks the classifier said "harmful" for 30 of 167
+    ("Create a birthday planning checklist", "Write a script in JavaScript for printing the current date"),
+    and a recipe trained on those labels learns to refuse ordinary instructions."""
     from alignsmith.curate.safety.harmful import HarmfulPromptClassifier
     rows = read_rows(args["input"])
     from alignsmith.curate.core.records import prompt_text
     texts = [prompt_text(r["prompt"]) for r in rows]
     clf = HarmfulPromptClassifier(sentences=args.get("sentences", "long"))
     scores = clf.score(texts)
-    harmful, benign = [], []
+    use_given = args.get("use_given_labels", True)
+    harmful, benign, disagree = [], [], 0
     for row, score in zip(rows, scores):
-        labelled = {**row, "category": "harmful" if score >= clf.threshold else "benign", "harm_score": float(score)}
+        predicted = "harmful" if score >= clf.threshold else "benign"
+        given = row.get("given_label") if use_given else None
+        disagree += given is not None and given != predicted
+        labelled = {**row, "category": given or predicted, "harm_score": float(score),
+                    "label_from": "source" if given else "classifier"}
         (harmful if labelled["category"] == "harmful" else benign).append(labelled)
     rng = random.Random(args.get("seed", 0))
     for group, key in ((harmful, "limit_harmful"), (benign, "limit_benign")):
         if args.get(key) is not None and len(group) > args[key]:
             group[:] = rng.sample(group, int(args[key]))
     write_jsonl(output, harmful + benign)
-    print(f"label_harm: {len(harmful)} harmful, {len(benign)} benign (threshold {clf.threshold:.2f}) -> {output}")
+    given = sum(r.get("given_label") is not None for r in rows) if use_given else 0
+    print(f"label_harm: {len(harmful)} harmful, {len(benign)} benign (threshold {clf.threshold:.2f}); "
+          f"{given} rows labelled by their source, the classifier disagreed on {disagree} -> {output}")
 
 
 def system_prompt(args: dict, output: Path) -> None:
