@@ -89,7 +89,7 @@ def split(pairs: Path, out: Path, every: int) -> Path:
     with open(out / "dev_prompts.jsonl", "w", encoding="utf-8") as f:
         for _, r in dev.iterrows():
             f.write(json.dumps({"prompt": [dict(m) for m in r.prompt], "category": r.category,
-                                "prompt_id": r.prompt_id, "source": r.get("source")}) + "\n")
+                                "prompt_id": r.prompt_id}) + "\n")
     print(f"split: {len(dev)} dev prompts ({(dev.category == 'harmful').sum()} harmful), "
           f"{len(sft) - len(dev)} train SFT rows, {int((~is_dev(dpo.prompt_id)).sum())} train pairs")
     return train
@@ -104,7 +104,7 @@ def cli(argv: list[str], log: Path) -> None:
         sys.exit(f"failed ({code}): alignsmith {' '.join(argv)}; log {log}")
 
 
-def run_variant(name: str, train: Path, out: Path, model: str, seed: int) -> dict:
+def run_variant(name: str, train: Path, out: Path, model: str, seed: int, origin: dict[str, str]) -> dict:
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     seconds = {}
@@ -128,10 +128,20 @@ def run_variant(name: str, train: Path, out: Path, model: str, seed: int) -> dic
         cfg.write_text(yaml.safe_dump({"prompts": str(out / "dev_prompts.jsonl"), "model": current, "n": 1,
                                        "temperature": 0.0, "max_tokens": 128, "seed": 0}))
         cli(["generate", "--config", str(cfg), "--out", str(gen), "--no-progress"], folder / "log.txt")
-    return {"model": current, "train_seconds": seconds, **score(gen)}
+    return {"model": current, "train_seconds": seconds, **score(gen, origin)}
 
 
-def score(gen: Path) -> dict:
+def origins(pairs: Path) -> dict[str, str]:
+    """prompt_id -> the recipe source it came from (hh_harmless, self_instruct, ...), read from the recipe's
+    generate-plain run beside the pairs run, where the prompt rows still carry it ({} when not found)."""
+    path = pairs.parent.parent / "generate-plain" / "run" / "prompts.parquet"
+    if not path.exists():
+        return {}
+    table = pd.read_parquet(path, columns=["prompt_id", "source"])
+    return dict(zip(table.prompt_id, table.source))
+
+
+def score(gen: Path, origin: dict[str, str] | None = None) -> dict:
     from alignsmith.curate.core.records import user_text
     from alignsmith.curate.generate.run import load_candidates
     from alignsmith.curate.safety import RefusalDetector
@@ -139,7 +149,7 @@ def score(gen: Path) -> dict:
     category = {p["prompt_id"]: p["category"] for p in prompts}
     text = {p["prompt_id"]: user_text(p["prompt"]) for p in prompts}
     refused = RefusalDetector().predict([c["response"] for c in cands], [text[c["prompt_id"]] for c in cands])
-    source = {p["prompt_id"]: p.get("source") or "?" for p in prompts}
+    source = {p["prompt_id"]: (origin or {}).get(p["prompt_id"], "?") for p in prompts}
     by, by_source = {"harmful": [], "benign": []}, {}
     for c, r in zip(cands, refused):
         by[category[c["prompt_id"]]].append(bool(r))
@@ -167,7 +177,9 @@ def main() -> None:
         if name not in VARIANTS:
             sys.exit(f"unknown variant {name!r}; known: {', '.join(VARIANTS)}")
         print(f"{name} ...", flush=True)
-        results[name] = run_variant(name, train, args.out, args.model, args.seed)
+        before = results.get(name, {}).get("train_seconds") or {}
+        results[name] = run_variant(name, train, args.out, args.model, args.seed, origins(args.pairs))
+        results[name]["train_seconds"] = results[name]["train_seconds"] or before  # a rerun only rescores
         results_file.write_text(json.dumps(results, indent=1))
         r = results[name]
         print(f"  {name}: harmful refusal {r['harmful_refusal']:.3f} (n {r['n_harmful']}), benign refusal "
