@@ -1,5 +1,6 @@
 """The recipe steps' prompt sources (own example files by label, file and form) and the decontam stage's
-eval prompt sets shipped inside the package. Fast: no model is loaded."""
+eval prompt sets shipped inside the package. Small: only the refusal detector (Self-Instruct's labels) and the
+harmful-prompt classifier (label_harm) are loaded, no generation."""
 from __future__ import annotations
 
 import json

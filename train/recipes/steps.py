@@ -5,6 +5,7 @@ process per stage, like every other stage); every output is written to a tempora
 """
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import random
@@ -46,7 +47,8 @@ def _hh_first_turns(data: Path, split: str) -> list[tuple[str, None]]:
     return firsts
 
 
-def _self_instruct(data: Path) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=4)  # the labels need the refusal detector: read once per data folder
+def _self_instruct(data: Path) -> tuple[tuple[str, str], ...]:
     """Self-Instruct seed tasks (CC BY-NC 4.0: fine as prompts for a local experiment, not to redistribute),
     each with the label its own reference answer gives: "harmful" where the refusal detector finds that it
     declines, "benign" otherwise. It finds 1 of 175 (a named person's address); the other privacy task's answer
@@ -60,7 +62,7 @@ def _self_instruct(data: Path) -> list[tuple[str, str]]:
         texts.append(row["instruction"] + (f"\n\n{instance}" if instance.strip() else ""))
         answers.append(first.get("output") or "")
     declines = RefusalDetector().predict(answers, texts)
-    return [(t, "harmful" if d else "benign") for t, d in zip(texts, declines)]
+    return tuple((t, "harmful" if d else "benign") for t, d in zip(texts, declines))
 
 
 def _own_prompts(spec: dict, where: str) -> list[tuple[str, str]]:
